@@ -1,0 +1,294 @@
+package io.pgcdc.source;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
+
+import io.pgcdc.source.ChangeRecordFactory.Transaction;
+import io.pgcdc.source.pgoutput.PgOutputMessage;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Begin;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Commit;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Delete;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Insert;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Relation;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Truncate;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Update;
+import io.pgcdc.source.pgoutput.TupleData;
+import io.pgcdc.source.schema.TableSchema;
+import io.pgcdc.source.schema.TableSchemaBuilder;
+
+/**
+ * Turns the decoded pgoutput stream into Connect records, transaction by transaction,
+ * and gives each record the offset that makes resuming exact.
+ *
+ * <p>The last record of a transaction is held back until COMMIT arrives, so that it can
+ * carry the transaction's end LSN: the only position the slot may be confirmed to. A
+ * held-back record is one record, whatever the size of the transaction.
+ *
+ * <p>Records at or before the resume offset (what Connect stored, or what was already
+ * handed over before a reconnect) are skipped: the server re-sends a transaction whose
+ * end was not confirmed, and the positions it had are the same.
+ */
+public final class ChangeEventEmitter {
+
+    /** Where records go; blocks while the queue is full. */
+    @FunctionalInterface
+    public interface RecordSink {
+        void accept(SourceRecord record, long bytes) throws InterruptedException;
+    }
+
+    /** A position the slot may be confirmed to once Connect has stored {@code after} (null: nothing stored yet). */
+    public record QuietPoint(long lsn, SourceOffset after) { }
+
+    private final SourceConfig config;
+    private final Catalog catalog;
+    private final TableSchemaBuilder schemaBuilder;
+    private final ChangeRecordFactory records;
+    private final RecordSink sink;
+    private final Map<Integer, TableSchema> tables = new HashMap<>();
+    private final Map<Integer, Relation> relations = new HashMap<>();
+    private final Set<Integer> ignoredTables = new HashSet<>();
+
+    private SourceOffset resumeAfter;
+    private SourceOffset lastEmitted;
+    private long safeLsn;
+    private volatile QuietPoint quietPoint;
+
+    private Transaction tx;
+    private int changeOrdinal;
+    private long eventCount;
+    private Map<String, Long> eventsPerTable;
+    private boolean beginHandled;
+    private Pending pending;
+
+    private record Pending(ChangePosition position, Function<SourceOffset, SourceRecord> build, long bytes) { }
+
+    public ChangeEventEmitter(SourceConfig config, Catalog catalog, ChangeRecordFactory records, SourceOffset resumeAfter,
+                              RecordSink sink) {
+        this.config = config;
+        this.catalog = catalog;
+        this.records = records;
+        this.sink = sink;
+        this.schemaBuilder = new TableSchemaBuilder(config.topicPrefix(), config.decimalHandling(),
+                config.provideTransactionMetadata());
+        this.resumeAfter = resumeAfter;
+        this.lastEmitted = resumeAfter;
+        this.safeLsn = resumeAfter == null ? 0 : resumeAfter.flushLsn();
+    }
+
+    /** The position to ask the server to start from: the newest one known safe. */
+    public long startLsn() {
+        return safeLsn;
+    }
+
+    public QuietPoint quietPoint() {
+        return quietPoint;
+    }
+
+    /**
+     * Forgets the transaction in progress after a lost connection: the server will send it
+     * again from the start, and everything already handed over is skipped.
+     */
+    public void reset() {
+        tx = null;
+        pending = null;
+        resumeAfter = lastEmitted;
+        relations.clear();
+        tables.clear();
+        ignoredTables.clear();
+    }
+
+    /** The server reported {@code lsn} with no message in flight. */
+    public void idle(long lsn) {
+        if (tx == null && Long.compareUnsigned(lsn, quietLsn()) > 0) {
+            quietPoint = new QuietPoint(lsn, lastEmitted);
+        }
+    }
+
+    private long quietLsn() {
+        QuietPoint q = quietPoint;
+        return q == null ? 0 : q.lsn();
+    }
+
+    public void accept(PgOutputMessage message, long lsn, long bytes) throws InterruptedException {
+        if (message instanceof Begin begin) {
+            tx = new Transaction(begin.xid(), begin.finalLsn(), begin.commitTimeMicros() + POSTGRES_EPOCH_MICROS);
+            changeOrdinal = 0;
+            eventCount = 0;
+            eventsPerTable = new LinkedHashMap<>();
+            beginHandled = false;
+        } else if (message instanceof Commit commit) {
+            commit(commit);
+        } else if (message instanceof Relation relation) {
+            relations.put(relation.relationId(), relation);
+            tables.remove(relation.relationId());
+            ignoredTables.remove(relation.relationId());
+        } else if (message instanceof Insert insert) {
+            int ordinal = nextOrdinal();
+            TableSchema table = table(insert.relationId());
+            if (table != null && config.emits("c")) {
+                emitChange(table, "c", ordinal, 0, null, insert.newTuple(), insert.newTuple(), lsn, bytes);
+            }
+        } else if (message instanceof Update update) {
+            update(update, nextOrdinal(), lsn, bytes);
+        } else if (message instanceof Delete delete) {
+            int ordinal = nextOrdinal();
+            TableSchema table = table(delete.relationId());
+            if (table != null && config.emits("d")) {
+                emitDelete(table, ordinal, 0, delete.oldTuple(), lsn, bytes);
+            }
+        } else if (message instanceof Truncate truncate) {
+            truncate(truncate, nextOrdinal(), lsn, bytes);
+        }
+        // Type, Origin and logical messages carry nothing to emit: types are resolved by OID through the catalog.
+    }
+
+    private int nextOrdinal() {
+        if (tx == null) {
+            throw new IllegalStateException("pgoutput sent a change outside of a transaction");
+        }
+        return changeOrdinal++;
+    }
+
+    private void update(Update update, int ordinal, long lsn, long bytes) throws InterruptedException {
+        TableSchema table = table(update.relationId());
+        if (table == null || !config.emits("u")) {
+            return;
+        }
+        TupleData old = update.oldTuple();
+        if (old != null && table.keySchema() != null && !table.sameKey(old, update.newTuple())) {
+            // The key changed: as Debezium does, a delete of the old key and a create of the new one,
+            // so that keyed consumers and compacted topics do not keep the old row.
+            emitDelete(table, ordinal, 0, old, lsn, bytes);
+            emitChange(table, "c", ordinal, 2, null, update.newTuple(), update.newTuple(), lsn, bytes);
+            return;
+        }
+        emitChange(table, "u", ordinal, 0, old, update.newTuple(), update.newTuple(), lsn, bytes);
+    }
+
+    private void emitDelete(TableSchema table, int ordinal, int part, TupleData old, long lsn, long bytes)
+            throws InterruptedException {
+        emitChange(table, "d", ordinal, part, old, null, old, lsn, bytes);
+        if (config.tombstonesOnDelete() && table.keySchema() != null) {
+            Struct key = table.key(old);
+            Transaction t = tx;
+            emit(new ChangePosition(t.commitLsn(), ordinal, part + 1), offset -> records.tombstone(table, t, key, offset),
+                    0);
+        }
+    }
+
+    private void emitChange(TableSchema table, String op, int ordinal, int part, TupleData before, TupleData after,
+                            TupleData keySource, long lsn, long bytes) throws InterruptedException {
+        ChangePosition position = new ChangePosition(tx.commitLsn(), ordinal, part);
+        String tableName = table.schemaName() + "." + table.tableName();
+        long tableOrder = eventsPerTable.merge(tableName, 1L, Long::sum);
+        long totalOrder = ++eventCount;
+        if (isResumed(position)) {
+            return;
+        }
+        Struct key = keySource == null ? null : table.key(keySource);
+        Struct beforeRow = before == null ? null : table.row(before);
+        Struct afterRow = after == null ? null : table.row(after);
+        List<String> unchanged = after == null ? List.of() : table.unchangedToast(after);
+        Transaction t = tx;
+        Struct block = config.provideTransactionMetadata() ? records.transactionBlock(t, totalOrder, tableOrder) : null;
+        emit(position, offset -> records.change(table, t, op, key, beforeRow, afterRow, unchanged, lsn, ordinal, block,
+                offset), bytes);
+    }
+
+    private void truncate(Truncate truncate, int ordinal, long lsn, long bytes) throws InterruptedException {
+        if (!config.emits("t")) {
+            return;
+        }
+        int[] ids = truncate.relationIds();
+        for (int part = 0; part < ids.length; part++) {
+            TableSchema table = table(ids[part]);
+            if (table != null) {
+                emitChange(table, "t", ordinal, part, null, null, null, lsn, bytes);
+            }
+        }
+    }
+
+    private boolean isResumed(ChangePosition position) {
+        return resumeAfter != null && resumeAfter.covers(position);
+    }
+
+    private void emit(ChangePosition position, Function<SourceOffset, SourceRecord> build, long bytes)
+            throws InterruptedException {
+        if (isResumed(position)) {
+            return;
+        }
+        if (config.provideTransactionMetadata() && !beginHandled) {
+            beginHandled = true;
+            Transaction t = tx;
+            ChangePosition begin = new ChangePosition(t.commitLsn(), ChangePosition.BEGIN, 0);
+            if (!isResumed(begin)) {
+                release(new Pending(begin, offset -> records.begin(t, offset), 0), false, safeLsn);
+            }
+        }
+        if (pending != null) {
+            release(pending, false, safeLsn);
+        }
+        pending = new Pending(position, build, bytes);
+    }
+
+    private void commit(Commit commit) throws InterruptedException {
+        Transaction t = tx;
+        tx = null;
+        if (config.provideTransactionMetadata() && eventCount > 0) {
+            if (pending != null) {
+                release(pending, false, safeLsn);
+            }
+            long events = eventCount;
+            Map<String, Long> perTable = eventsPerTable;
+            ChangePosition end = new ChangePosition(t.commitLsn(), ChangePosition.END, 0);
+            pending = new Pending(end, offset -> records.end(t, commit.endLsn(), events, perTable, offset), 0);
+        }
+        if (pending != null) {
+            release(pending, true, commit.endLsn());
+            safeLsn = commit.endLsn();
+        } else {
+            // Nothing of this transaction is to be emitted (filtered, skipped or already emitted):
+            // its end is safe as soon as everything emitted before it is stored.
+            idle(commit.endLsn());
+        }
+        pending = null;
+    }
+
+    private void release(Pending p, boolean complete, long flushLsn) throws InterruptedException {
+        long flush = complete ? flushLsn : Math.max(flushLsn, quietLsn());
+        SourceOffset offset = new SourceOffset(p.position(), complete, flush);
+        sink.accept(p.build().apply(offset), p.bytes());
+        lastEmitted = offset;
+    }
+
+    private TableSchema table(int relationId) {
+        TableSchema table = tables.get(relationId);
+        if (table != null || ignoredTables.contains(relationId)) {
+            return table;
+        }
+        Relation relation = relations.get(relationId);
+        if (relation == null) {
+            throw new ConnectException("pgoutput sent a change for relation " + relationId
+                    + " without its Relation message first");
+        }
+        if (!config.captures(relation.schema(), relation.table())) {
+            ignoredTables.add(relationId);
+            return null;
+        }
+        table = schemaBuilder.build(relation, catalog.primaryKey(relationId), catalog::type);
+        tables.put(relationId, table);
+        return table;
+    }
+
+    /** Microseconds from 1970-01-01 to 2000-01-01, PostgreSQL's epoch. */
+    static final long POSTGRES_EPOCH_MICROS = 946_684_800_000_000L;
+}

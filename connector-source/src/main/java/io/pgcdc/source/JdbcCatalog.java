@@ -1,0 +1,83 @@
+package io.pgcdc.source;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashSet;
+import java.util.Set;
+
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+
+import io.pgcdc.source.schema.PgType;
+import io.pgcdc.source.schema.TypeRegistry;
+
+/** The catalog read over an ordinary connection, opened again when it was lost. */
+final class JdbcCatalog implements Catalog, AutoCloseable {
+
+    private static final String PRIMARY_KEY = "SELECT a.attname FROM pg_catalog.pg_index i "
+            + "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            + "WHERE i.indrelid = ? AND i.indisprimary";
+
+    private final SourceConfig config;
+    private Connection connection;
+    private TypeRegistry types;
+
+    JdbcCatalog(SourceConfig config) {
+        this.config = config;
+    }
+
+    Connection connection() throws SQLException {
+        if (connection == null || !connection.isValid(5)) {
+            close();
+            connection = DriverManager.getConnection(config.jdbcUrl(), config.connectionProperties());
+        }
+        return connection;
+    }
+
+    @Override
+    public Set<String> primaryKey(int relationId) {
+        try (PreparedStatement ps = connection().prepareStatement(PRIMARY_KEY)) {
+            ps.setLong(1, Integer.toUnsignedLong(relationId));
+            Set<String> columns = new HashSet<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                }
+            }
+            return columns;
+        } catch (SQLException e) {
+            throw new RetriableException("Cannot read the primary key of relation " + relationId + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public PgType type(int oid) {
+        try {
+            if (types == null) {
+                types = TypeRegistry.load(connection());
+            }
+            PgType type = types.get(oid, this::connection);
+            if (type == null) {
+                throw new ConnectException("Type OID " + Integer.toUnsignedString(oid) + " is not in pg_type");
+            }
+            return type;
+        } catch (SQLException e) {
+            throw new RetriableException("Cannot read pg_type: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // closing a connection that may already be broken
+            }
+            connection = null;
+        }
+    }
+}

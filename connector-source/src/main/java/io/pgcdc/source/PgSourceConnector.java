@@ -1,0 +1,48 @@
+package io.pgcdc.source;
+
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.source.SourceConnector;
+
+/**
+ * Captures changes from one PostgreSQL database through a pgoutput logical replication
+ * slot. One slot is read by one task: commit order is the stream's only order.
+ */
+public final class PgSourceConnector extends SourceConnector {
+
+    private Map<String, String> props;
+
+    @Override
+    public String version() {
+        return Version.get();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        new SourceConfig(props);
+        this.props = props;
+    }
+
+    @Override
+    public Class<? extends Task> taskClass() {
+        return PgSourceTask.class;
+    }
+
+    @Override
+    public List<Map<String, String>> taskConfigs(int maxTasks) {
+        return List.of(props);
+    }
+
+    @Override
+    public void stop() {
+        props = null;
+    }
+
+    @Override
+    public ConfigDef config() {
+        return SourceConfig.CONFIG_DEF;
+    }
+}

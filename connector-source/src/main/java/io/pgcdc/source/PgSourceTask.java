@@ -1,0 +1,88 @@
+package io.pgcdc.source;
+
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Wires the replication reader, the emitter and the queue; confirms the slot after Connect stores offsets. */
+public final class PgSourceTask extends SourceTask {
+
+    private static final Logger log = LoggerFactory.getLogger(PgSourceTask.class);
+
+    private SourceConfig config;
+    private Map<String, String> partition;
+    private RecordQueue queue;
+    private ReplicationReader reader;
+    private ChangeEventEmitter emitter;
+    private JdbcCatalog catalog;
+    private Thread readerThread;
+
+    @Override
+    public String version() {
+        return Version.get();
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        config = new SourceConfig(props);
+        partition = SourceOffset.partition(config.dbname(), config.slotName());
+        SourceOffset stored = storedOffset();
+        new ReplicationSetup(config).run(stored);
+        log.info("Starting slot {} after stored offset {}", config.slotName(), stored);
+
+        queue = new RecordQueue(config.maxQueueSize(), config.maxQueueSizeBytes());
+        catalog = new JdbcCatalog(config);
+        reader = new ReplicationReader(config, queue);
+        ChangeRecordFactory records = new ChangeRecordFactory(partition, config.topicPrefix(), config.dbname(), version());
+        emitter = new ChangeEventEmitter(config, catalog, records, stored, reader::enqueue);
+        reader.emitter(emitter);
+        readerThread = new Thread(reader, "pgcdc-replication-" + config.slotName());
+        readerThread.setDaemon(true);
+        readerThread.start();
+    }
+
+    @Override
+    public List<SourceRecord> poll() throws InterruptedException {
+        reader.throwIfFailed();
+        List<SourceRecord> records = queue.drain(config.maxBatchSize(), config.pollIntervalMs());
+        return records.isEmpty() ? null : records;
+    }
+
+    /** Called by Connect after it stored offsets: read them back and confirm what they make safe. */
+    @Override
+    public void commit() {
+        if (reader == null) {
+            return;
+        }
+        long target = FlushTarget.of(storedOffset(), emitter.quietPoint());
+        if (target != 0) {
+            reader.requestFlush(target);
+        }
+    }
+
+    private SourceOffset storedOffset() {
+        return SourceOffset.fromMap(context.offsetStorageReader().offset(partition));
+    }
+
+    @Override
+    public void stop() {
+        if (reader != null) {
+            reader.stop();
+        }
+        if (readerThread != null) {
+            readerThread.interrupt();
+            try {
+                readerThread.join(30_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (catalog != null) {
+            catalog.close();
+        }
+    }
+}

@@ -1,0 +1,223 @@
+package io.pgcdc.source;
+
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.RetriableException;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.pgcdc.source.pgoutput.PgOutputDecoder;
+
+/**
+ * Owns the replication connection: streams pgoutput into the {@link ChangeEventEmitter},
+ * confirms what the task says is durable, and reconnects with backoff when the connection
+ * is lost. It is the only thread that touches the stream (pgjdbc's stream is not thread-safe).
+ */
+final class ReplicationReader implements Runnable {
+
+    private static final Logger log = LoggerFactory.getLogger(ReplicationReader.class);
+    private static final long IDLE_SLEEP_MS = 10;
+    /** Rough per-record cost beyond the message bytes (objects, schema references), for the queue's byte bound. */
+    private static final long RECORD_OVERHEAD_BYTES = 256;
+    private static final long BACKOFF_INITIAL_MS = 200;
+    private static final long BACKOFF_MAX_MS = 10_000;
+    /** SQLSTATEs after which reconnecting can succeed: a terminated backend, a restarting server, a slot still held. */
+    private static final Set<String> TRANSIENT_STATES = Set.of("57P01", "57P02", "57P03", "55006", "53300");
+
+    private final SourceConfig config;
+    private final RecordQueue queue;
+    private final AtomicLong requestedFlush = new AtomicLong();
+    private ChangeEventEmitter emitter;
+    private volatile boolean running = true;
+    private volatile Throwable failure;
+    private volatile Connection connection;
+    private PGReplicationStream stream;
+    private long sentFlush;
+
+    ReplicationReader(SourceConfig config, RecordQueue queue) {
+        this.config = config;
+        this.queue = queue;
+    }
+
+    void emitter(ChangeEventEmitter emitter) {
+        this.emitter = emitter;
+    }
+
+    /** The sink the emitter writes to: the queue, keeping the server informed while it is full. */
+    void enqueue(org.apache.kafka.connect.source.SourceRecord record, long bytes) throws InterruptedException {
+        try {
+            queue.put(record, bytes, config.statusUpdateIntervalMs(), this::sendStatus);
+        } catch (InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new StreamLost(e);
+        }
+    }
+
+    /** Asks for the slot to be confirmed up to {@code lsn}; applied by the reader thread. */
+    void requestFlush(long lsn) {
+        requestedFlush.accumulateAndGet(lsn, Math::max);
+    }
+
+    /** Throws the reason the reader stopped, if it failed. */
+    void throwIfFailed() {
+        Throwable t = failure;
+        if (t != null) {
+            throw t instanceof ConnectException ce ? ce : new ConnectException(t.getMessage(), t);
+        }
+    }
+
+    void stop() {
+        running = false;
+        Connection c = connection;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // the reader thread sees the closed connection and exits
+            }
+        }
+    }
+
+    @Override
+    public void run() {
+        long backoff = BACKOFF_INITIAL_MS;
+        while (running) {
+            try {
+                stream();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (SQLException | StreamLost | RetriableException e) {
+                if (!running) {
+                    return;
+                }
+                if (!isTransient(e)) {
+                    fail(e);
+                    return;
+                }
+                log.warn("Replication connection to {}:{} lost ({}); reconnecting in {} ms", config.hostname(),
+                        config.port(), e.getMessage(), backoff);
+                emitter.reset();
+                if (!sleep(backoff)) {
+                    return;
+                }
+                backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+                continue;
+            } catch (RuntimeException | Error e) {
+                if (running) {
+                    fail(e);
+                }
+                return;
+            } finally {
+                closeConnection();
+            }
+            backoff = BACKOFF_INITIAL_MS;
+        }
+    }
+
+    private void stream() throws SQLException, InterruptedException {
+        connection = DriverManager.getConnection(config.jdbcUrl(), config.replicationProperties());
+        long start = emitter.startLsn();
+        stream = connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+                .withSlotName(config.slotName())
+                .withSlotOption("proto_version", 1)
+                .withSlotOption("publication_names", config.publicationName())
+                .withStartPosition(LogSequenceNumber.valueOf(start))
+                .withStatusInterval(config.statusUpdateIntervalMs(), TimeUnit.MILLISECONDS)
+                .withAutomaticFlush(false)
+                .start();
+        sentFlush = 0;
+        log.info("Streaming slot {} of {} from {}", config.slotName(), config.dbname(), LogSequenceNumber.valueOf(start));
+        while (running) {
+            applyFlush();
+            ByteBuffer message = stream.readPending();
+            if (message == null) {
+                emitter.idle(stream.getLastReceiveLSN().asLong());
+                Thread.sleep(IDLE_SLEEP_MS);
+                continue;
+            }
+            long lsn = stream.getLastReceiveLSN().asLong();
+            long bytes = message.remaining() + RECORD_OVERHEAD_BYTES;
+            emitter.accept(PgOutputDecoder.decode(message), lsn, bytes);
+        }
+    }
+
+    private void applyFlush() throws SQLException {
+        long target = requestedFlush.get();
+        if (target > sentFlush) {
+            LogSequenceNumber lsn = LogSequenceNumber.valueOf(target);
+            stream.setFlushedLSN(lsn);
+            stream.setAppliedLSN(lsn);
+            stream.forceUpdateStatus();
+            sentFlush = target;
+            log.debug("Confirmed slot {} up to {}", config.slotName(), lsn);
+        }
+    }
+
+    private void sendStatus() throws SQLException {
+        applyFlush();
+        stream.forceUpdateStatus();
+    }
+
+    private boolean isTransient(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RetriableException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                if (state.startsWith("08") || TRANSIENT_STATES.contains(state)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private void fail(Throwable e) {
+        log.error("Replication from slot {} failed", config.slotName(), e);
+        failure = e instanceof ConnectException ? e : new ConnectException("Replication from slot " + config.slotName()
+                + " of " + config.hostname() + ":" + config.port() + "/" + config.dbname() + " failed: " + e.getMessage(), e);
+    }
+
+    private void closeConnection() {
+        Connection c = connection;
+        connection = null;
+        stream = null;
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // already broken
+            }
+        }
+    }
+
+    private boolean sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** The connection failed while the reader waited on a full queue. */
+    private static final class StreamLost extends RuntimeException {
+        StreamLost(Throwable cause) {
+            super(cause.getMessage(), cause);
+        }
+    }
+}

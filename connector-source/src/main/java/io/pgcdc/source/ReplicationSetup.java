@@ -1,0 +1,231 @@
+package io.pgcdc.source;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.kafka.connect.errors.ConnectException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checks, before streaming starts, everything that would otherwise fail later or, worse,
+ * silently: the server's wal_level, the user's REPLICATION attribute, the publication, the
+ * captured tables' keys, and the slot. Creates the publication and slot when allowed.
+ */
+final class ReplicationSetup {
+
+    private static final Logger log = LoggerFactory.getLogger(ReplicationSetup.class);
+    private static final long SLOT_RELEASE_WAIT_MS = 30_000;
+
+    private final SourceConfig config;
+
+    ReplicationSetup(SourceConfig config) {
+        this.config = config;
+    }
+
+    /** @param storedOffset what Connect holds for this slot, or null on a first start */
+    void run(SourceOffset storedOffset) {
+        try (Connection connection = connect(config)) {
+            checkWalLevel(connection);
+            checkReplicationRole(connection);
+            ensurePublication(connection);
+            checkCapturedTables(connection);
+            ensureSlot(connection, storedOffset);
+        } catch (SQLException e) {
+            throw new ConnectException("Startup checks against " + where() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    static Connection connect(SourceConfig config) {
+        try {
+            return DriverManager.getConnection(config.jdbcUrl(), config.connectionProperties());
+        } catch (SQLException e) {
+            throw new ConnectException("Cannot connect to PostgreSQL at " + config.hostname() + ":" + config.port()
+                    + ", database \"" + config.dbname() + "\", as user \"" + config.user() + "\": " + e.getMessage(), e);
+        }
+    }
+
+    private String where() {
+        return config.hostname() + ":" + config.port() + "/" + config.dbname();
+    }
+
+    private void checkWalLevel(Connection connection) throws SQLException {
+        String level = queryString(connection, "SHOW wal_level");
+        if (!"logical".equals(level)) {
+            throw new ConnectException("PostgreSQL at " + where() + " has wal_level = " + level
+                    + "; logical replication needs wal_level = logical (set it in postgresql.conf and restart the server)");
+        }
+    }
+
+    private void checkReplicationRole(Connection connection) throws SQLException {
+        String allowed = queryString(connection,
+                "SELECT (rolreplication OR rolsuper)::text FROM pg_catalog.pg_roles WHERE rolname = current_user");
+        if (!"true".equals(allowed)) {
+            throw new ConnectException("User \"" + config.user() + "\" lacks the REPLICATION attribute needed to read "
+                    + "a replication slot (ALTER ROLE \"" + config.user() + "\" WITH REPLICATION)");
+        }
+    }
+
+    private void ensurePublication(Connection connection) throws SQLException {
+        String name = config.publicationName();
+        boolean exists;
+        try (PreparedStatement ps = connection.prepareStatement("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                exists = rs.next();
+            }
+        }
+        SourceConfig.PublicationAutocreate mode = config.publicationAutocreate();
+        if (exists && mode != SourceConfig.PublicationAutocreate.FILTERED) {
+            return;
+        }
+        try (Statement s = connection.createStatement()) {
+            switch (mode) {
+                case DISABLED:
+                    throw new ConnectException("Publication \"" + name + "\" does not exist in " + where()
+                            + " and publication.autocreate.mode is disabled: create it, or choose all_tables or filtered");
+                case ALL_TABLES:
+                    log.info("Creating publication {} FOR ALL TABLES", name);
+                    s.execute("CREATE PUBLICATION " + Sql.quote(name) + " FOR ALL TABLES");
+                    break;
+                default:
+                    List<String> tables = capturedTableNames(connection);
+                    if (tables.isEmpty()) {
+                        throw new ConnectException("No table in " + where() + " matches table.include.list/"
+                                + "table.exclude.list, so publication \"" + name + "\" would be empty");
+                    }
+                    String list = String.join(", ", tables);
+                    log.info("{} publication {} for tables {}", exists ? "Updating" : "Creating", name, list);
+                    s.execute(exists ? "ALTER PUBLICATION " + Sql.quote(name) + " SET TABLE " + list
+                            : "CREATE PUBLICATION " + Sql.quote(name) + " FOR TABLE " + list);
+            }
+        }
+    }
+
+    /** Quoted names of the ordinary and partitioned tables the include and exclude lists select. */
+    private List<String> capturedTableNames(Connection connection) throws SQLException {
+        List<String> names = new ArrayList<>();
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
+                "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                        + "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                        + "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' "
+                        + "ORDER BY 1, 2")) {
+            while (rs.next()) {
+                if (config.captures(rs.getString(1), rs.getString(2))) {
+                    names.add(Sql.quote(rs.getString(1)) + "." + Sql.quote(rs.getString(2)));
+                }
+            }
+        }
+        return names;
+    }
+
+    /**
+     * A table in a publication that publishes updates and deletes needs a key: without one
+     * the server rejects UPDATE and DELETE on it, and no consumer could tell rows apart.
+     */
+    private void checkCapturedTables(Connection connection) throws SQLException {
+        List<String> unkeyed = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT p.schemaname, p.tablename, c.relreplident::text, "
+                        + "EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) "
+                        + "FROM pg_catalog.pg_publication_tables p "
+                        + "JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
+                        + "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+                        + "WHERE p.pubname = ?")) {
+            ps.setString(1, config.publicationName());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String identity = rs.getString(3);
+                    boolean keyed = "f".equals(identity) || "i".equals(identity) || ("d".equals(identity) && rs.getBoolean(4));
+                    if (!keyed && config.captures(rs.getString(1), rs.getString(2))) {
+                        unkeyed.add(rs.getString(1) + "." + rs.getString(2));
+                    }
+                }
+            }
+        }
+        if (!unkeyed.isEmpty()) {
+            throw new ConnectException("Captured tables without primary key or replica identity: " + unkeyed
+                    + ". Their updates and deletes cannot be keyed (and PostgreSQL rejects them while the table is "
+                    + "published). Add a primary key, set REPLICA IDENTITY USING INDEX or FULL, or exclude the tables.");
+        }
+    }
+
+    private void ensureSlot(Connection connection, SourceOffset storedOffset) throws SQLException {
+        long deadline = System.currentTimeMillis() + SLOT_RELEASE_WAIT_MS;
+        while (true) {
+            try (PreparedStatement ps = connection.prepareStatement(
+                    "SELECT s.plugin, s.database, s.active_pid, s.wal_status, r.client_addr::text "
+                            + "FROM pg_catalog.pg_replication_slots s LEFT JOIN pg_catalog.pg_stat_replication r "
+                            + "ON r.pid = s.active_pid WHERE s.slot_name = ?")) {
+                ps.setString(1, config.slotName());
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        createSlot(connection, storedOffset);
+                        return;
+                    }
+                    String plugin = rs.getString(1);
+                    String database = rs.getString(2);
+                    if (!"pgoutput".equals(plugin)) {
+                        throw new ConnectException("Replication slot \"" + config.slotName() + "\" uses plugin "
+                                + plugin + ", not pgoutput: drop it or choose another slot.name");
+                    }
+                    if (!config.dbname().equals(database)) {
+                        throw new ConnectException("Replication slot \"" + config.slotName() + "\" belongs to database "
+                                + database + ", not " + config.dbname() + ": choose another slot.name");
+                    }
+                    if ("lost".equals(rs.getString(4))) {
+                        throw new ConnectException("Replication slot \"" + config.slotName() + "\" was invalidated "
+                                + "(wal_status = lost, max_slot_wal_keep_size exceeded): the changes it held are gone");
+                    }
+                    int pid = rs.getInt(3);
+                    if (rs.wasNull()) {
+                        return;
+                    }
+                    if (System.currentTimeMillis() > deadline) {
+                        throw new ConnectException("Replication slot \"" + config.slotName() + "\" is in use by another "
+                                + "process (pid " + pid + ", client " + rs.getString(5) + "); only one reader per slot");
+                    }
+                }
+            }
+            // A previous incarnation of this task may still be letting go of the slot.
+            sleep(500);
+        }
+    }
+
+    private void createSlot(Connection connection, SourceOffset storedOffset) throws SQLException {
+        if (storedOffset != null) {
+            throw new ConnectException("Replication slot \"" + config.slotName() + "\" does not exist, but Connect holds "
+                    + "offsets for it: changes committed since the slot disappeared are lost. To start over from now, "
+                    + "stop the connector, reset its offsets (DELETE /connectors/<name>/offsets) and resume it.");
+        }
+        log.info("Creating replication slot {} (pgoutput)", config.slotName());
+        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
+            ps.setString(1, config.slotName());
+            ps.execute();
+        } catch (SQLException e) {
+            throw new ConnectException("Cannot create replication slot \"" + config.slotName() + "\" in " + where() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static String queryString(Connection connection, String sql) throws SQLException {
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectException("Interrupted while waiting for the replication slot", e);
+        }
+    }
+}

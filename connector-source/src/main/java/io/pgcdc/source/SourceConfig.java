@@ -1,0 +1,370 @@
+package io.pgcdc.source;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+import org.postgresql.PGProperty;
+
+/** Configuration of the source connector. Names follow Debezium's PostgreSQL connector where the meaning is the same. */
+public final class SourceConfig extends AbstractConfig {
+
+    private static final String GROUP_CONNECTION = "Connection";
+    private static final String GROUP_REPLICATION = "Replication";
+    private static final String GROUP_EVENTS = "Events";
+    private static final String GROUP_PERFORMANCE = "Performance";
+
+    public static final String HOSTNAME_CONFIG = "database.hostname";
+    private static final String HOSTNAME_DOC = "Host name or address of the PostgreSQL server.";
+
+    public static final String PORT_CONFIG = "database.port";
+    private static final String PORT_DOC = "Port of the PostgreSQL server.";
+    public static final int PORT_DEFAULT = 5432;
+
+    public static final String USER_CONFIG = "database.user";
+    private static final String USER_DOC = "User to connect as. Needs the REPLICATION attribute and SELECT on the captured tables.";
+
+    public static final String PASSWORD_CONFIG = "database.password";
+    private static final String PASSWORD_DOC = "Password of the user.";
+
+    public static final String DBNAME_CONFIG = "database.dbname";
+    private static final String DBNAME_DOC = "Database to capture changes from.";
+
+    public static final String SSLMODE_CONFIG = "database.sslmode";
+    private static final String SSLMODE_DOC = "libpq-style sslmode: disable, allow, prefer, require, verify-ca or verify-full.";
+    public static final String SSLMODE_DEFAULT = "prefer";
+
+    public static final String SLOT_NAME_CONFIG = "slot.name";
+    private static final String SLOT_NAME_DOC = "Logical replication slot to read (pgoutput). Created if missing.";
+    public static final String SLOT_NAME_DEFAULT = "pgcdc";
+
+    public static final String PUBLICATION_NAME_CONFIG = "publication.name";
+    private static final String PUBLICATION_NAME_DOC = "Publication that selects the captured tables.";
+    public static final String PUBLICATION_NAME_DEFAULT = "pgcdc_publication";
+
+    public static final String PUBLICATION_AUTOCREATE_CONFIG = "publication.autocreate.mode";
+    private static final String PUBLICATION_AUTOCREATE_DOC = "What to do when the publication does not exist: "
+            + "'disabled' fails, 'all_tables' creates it FOR ALL TABLES (needs a superuser), "
+            + "'filtered' creates it for the tables the include and exclude lists select now (and updates it at start).";
+    public static final String PUBLICATION_AUTOCREATE_DEFAULT = "all_tables";
+
+    public static final String TABLE_INCLUDE_LIST_CONFIG = "table.include.list";
+    private static final String TABLE_INCLUDE_LIST_DOC = "Comma-separated regular expressions matched against whole 'schema.table' names; "
+            + "only matching tables are captured. Empty: every table the publication covers.";
+
+    public static final String TABLE_EXCLUDE_LIST_CONFIG = "table.exclude.list";
+    private static final String TABLE_EXCLUDE_LIST_DOC = "Comma-separated regular expressions matched against whole 'schema.table' names; "
+            + "matching tables are not captured.";
+
+    public static final String STATUS_UPDATE_INTERVAL_CONFIG = "status.update.interval.ms";
+    private static final String STATUS_UPDATE_INTERVAL_DOC = "How often the connector reports its position to the server, "
+            + "also while it waits on a full queue, so the server's wal_sender_timeout never fires.";
+    public static final int STATUS_UPDATE_INTERVAL_DEFAULT = 10_000;
+
+    public static final String TOPIC_PREFIX_CONFIG = "topic.prefix";
+    private static final String TOPIC_PREFIX_DOC = "Prefix of every topic name: changes go to '<prefix>.<schema>.<table>', "
+            + "transaction markers to '<prefix>.transaction'.";
+
+    public static final String TOMBSTONES_ON_DELETE_CONFIG = "tombstones.on.delete";
+    private static final String TOMBSTONES_ON_DELETE_DOC = "Follow each delete event with a tombstone (same key, null value) for log compaction.";
+    public static final boolean TOMBSTONES_ON_DELETE_DEFAULT = true;
+
+    public static final String PROVIDE_TRANSACTION_METADATA_CONFIG = "provide.transaction.metadata";
+    private static final String PROVIDE_TRANSACTION_METADATA_DOC = "Write BEGIN and END records to '<prefix>.transaction' "
+            + "(END with the event count per table) and add a 'transaction' block to each change record.";
+    public static final boolean PROVIDE_TRANSACTION_METADATA_DEFAULT = false;
+
+    public static final String SKIPPED_OPERATIONS_CONFIG = "skipped.operations";
+    private static final String SKIPPED_OPERATIONS_DOC = "Comma-separated operations not to emit: c (insert), u (update), d (delete), "
+            + "t (truncate), or 'none'.";
+    public static final String SKIPPED_OPERATIONS_DEFAULT = "t";
+
+    public static final String DECIMAL_HANDLING_MODE_CONFIG = "decimal.handling.mode";
+    private static final String DECIMAL_HANDLING_MODE_DOC = "How numeric values are emitted: 'precise' (Connect Decimal when the column "
+            + "declares a scale, else the exact decimal text), 'double', or 'string'.";
+    public static final String DECIMAL_HANDLING_MODE_DEFAULT = "precise";
+
+    public static final String MAX_BATCH_SIZE_CONFIG = "max.batch.size";
+    private static final String MAX_BATCH_SIZE_DOC = "Most records returned by one poll.";
+    public static final int MAX_BATCH_SIZE_DEFAULT = 2048;
+
+    public static final String MAX_QUEUE_SIZE_CONFIG = "max.queue.size";
+    private static final String MAX_QUEUE_SIZE_DOC = "Most records held between the replication reader and Connect. "
+            + "Bounds memory, whatever the size of a transaction.";
+    public static final int MAX_QUEUE_SIZE_DEFAULT = 8192;
+
+    public static final String MAX_QUEUE_SIZE_BYTES_CONFIG = "max.queue.size.in.bytes";
+    private static final String MAX_QUEUE_SIZE_BYTES_DOC = "Most bytes of change data (as received) held in the queue.";
+    public static final long MAX_QUEUE_SIZE_BYTES_DEFAULT = 64L * 1024 * 1024;
+
+    public static final String POLL_INTERVAL_CONFIG = "poll.interval.ms";
+    private static final String POLL_INTERVAL_DOC = "How long one poll waits for the first record.";
+    public static final int POLL_INTERVAL_DEFAULT = 500;
+
+    public static final ConfigDef CONFIG_DEF = configDef();
+
+    public enum PublicationAutocreate { DISABLED, ALL_TABLES, FILTERED }
+
+    public enum DecimalHandling { PRECISE, DOUBLE, STRING }
+
+    private final List<Pattern> includes;
+    private final List<Pattern> excludes;
+    private final Set<String> skippedOperations;
+
+    public SourceConfig(Map<?, ?> props) {
+        super(CONFIG_DEF, props);
+        includes = patterns(TABLE_INCLUDE_LIST_CONFIG);
+        excludes = patterns(TABLE_EXCLUDE_LIST_CONFIG);
+        skippedOperations = skippedOperations(getList(SKIPPED_OPERATIONS_CONFIG));
+    }
+
+    private static ConfigDef configDef() {
+        int order = 0;
+        ConfigDef def = new ConfigDef()
+                .define(HOSTNAME_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                        HOSTNAME_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "Host")
+                .define(PORT_CONFIG, Type.INT, PORT_DEFAULT, ConfigDef.Range.between(1, 65535), Importance.HIGH,
+                        PORT_DOC, GROUP_CONNECTION, ++order, Width.SHORT, "Port")
+                .define(USER_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                        USER_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "User")
+                .define(PASSWORD_CONFIG, Type.PASSWORD, "", Importance.HIGH,
+                        PASSWORD_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "Password")
+                .define(DBNAME_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                        DBNAME_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "Database")
+                .define(SSLMODE_CONFIG, Type.STRING, SSLMODE_DEFAULT,
+                        ConfigDef.ValidString.in("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+                        Importance.MEDIUM, SSLMODE_DOC, GROUP_CONNECTION, ++order, Width.SHORT, "SSL mode");
+        order = 0;
+        def.define(SLOT_NAME_CONFIG, Type.STRING, SLOT_NAME_DEFAULT, new IdentifierValidator(), Importance.HIGH,
+                        SLOT_NAME_DOC, GROUP_REPLICATION, ++order, Width.MEDIUM, "Slot")
+                .define(PUBLICATION_NAME_CONFIG, Type.STRING, PUBLICATION_NAME_DEFAULT, new ConfigDef.NonEmptyString(),
+                        Importance.HIGH, PUBLICATION_NAME_DOC, GROUP_REPLICATION, ++order, Width.MEDIUM, "Publication")
+                .define(PUBLICATION_AUTOCREATE_CONFIG, Type.STRING, PUBLICATION_AUTOCREATE_DEFAULT,
+                        enumValidator(PublicationAutocreate.values()), Importance.MEDIUM,
+                        PUBLICATION_AUTOCREATE_DOC, GROUP_REPLICATION, ++order, Width.SHORT, "Publication auto-create")
+                .define(TABLE_INCLUDE_LIST_CONFIG, Type.LIST, "", new RegexListValidator(), Importance.HIGH,
+                        TABLE_INCLUDE_LIST_DOC, GROUP_REPLICATION, ++order, Width.LONG, "Include tables")
+                .define(TABLE_EXCLUDE_LIST_CONFIG, Type.LIST, "", new RegexListValidator(), Importance.MEDIUM,
+                        TABLE_EXCLUDE_LIST_DOC, GROUP_REPLICATION, ++order, Width.LONG, "Exclude tables")
+                .define(STATUS_UPDATE_INTERVAL_CONFIG, Type.INT, STATUS_UPDATE_INTERVAL_DEFAULT, ConfigDef.Range.atLeast(100),
+                        Importance.LOW, STATUS_UPDATE_INTERVAL_DOC, GROUP_REPLICATION, ++order, Width.SHORT, "Status interval");
+        order = 0;
+        def.define(TOPIC_PREFIX_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+                        Importance.HIGH, TOPIC_PREFIX_DOC, GROUP_EVENTS, ++order, Width.MEDIUM, "Topic prefix")
+                .define(TOMBSTONES_ON_DELETE_CONFIG, Type.BOOLEAN, TOMBSTONES_ON_DELETE_DEFAULT, Importance.MEDIUM,
+                        TOMBSTONES_ON_DELETE_DOC, GROUP_EVENTS, ++order, Width.SHORT, "Tombstones")
+                .define(PROVIDE_TRANSACTION_METADATA_CONFIG, Type.BOOLEAN, PROVIDE_TRANSACTION_METADATA_DEFAULT,
+                        Importance.MEDIUM, PROVIDE_TRANSACTION_METADATA_DOC, GROUP_EVENTS, ++order, Width.SHORT,
+                        "Transaction metadata")
+                .define(SKIPPED_OPERATIONS_CONFIG, Type.LIST, SKIPPED_OPERATIONS_DEFAULT, new SkippedOperationsValidator(),
+                        Importance.LOW, SKIPPED_OPERATIONS_DOC, GROUP_EVENTS, ++order, Width.SHORT, "Skipped operations")
+                .define(DECIMAL_HANDLING_MODE_CONFIG, Type.STRING, DECIMAL_HANDLING_MODE_DEFAULT,
+                        enumValidator(DecimalHandling.values()), Importance.MEDIUM, DECIMAL_HANDLING_MODE_DOC,
+                        GROUP_EVENTS, ++order, Width.SHORT, "Decimal handling");
+        order = 0;
+        def.define(MAX_BATCH_SIZE_CONFIG, Type.INT, MAX_BATCH_SIZE_DEFAULT, ConfigDef.Range.atLeast(1), Importance.LOW,
+                        MAX_BATCH_SIZE_DOC, GROUP_PERFORMANCE, ++order, Width.SHORT, "Max batch size")
+                .define(MAX_QUEUE_SIZE_CONFIG, Type.INT, MAX_QUEUE_SIZE_DEFAULT, ConfigDef.Range.atLeast(1), Importance.LOW,
+                        MAX_QUEUE_SIZE_DOC, GROUP_PERFORMANCE, ++order, Width.SHORT, "Max queue size")
+                .define(MAX_QUEUE_SIZE_BYTES_CONFIG, Type.LONG, MAX_QUEUE_SIZE_BYTES_DEFAULT, ConfigDef.Range.atLeast(1),
+                        Importance.LOW, MAX_QUEUE_SIZE_BYTES_DOC, GROUP_PERFORMANCE, ++order, Width.SHORT, "Max queue bytes")
+                .define(POLL_INTERVAL_CONFIG, Type.INT, POLL_INTERVAL_DEFAULT, ConfigDef.Range.atLeast(1), Importance.LOW,
+                        POLL_INTERVAL_DOC, GROUP_PERFORMANCE, ++order, Width.SHORT, "Poll interval");
+        return def;
+    }
+
+    public String hostname() {
+        return getString(HOSTNAME_CONFIG);
+    }
+
+    public int port() {
+        return getInt(PORT_CONFIG);
+    }
+
+    public String user() {
+        return getString(USER_CONFIG);
+    }
+
+    public String dbname() {
+        return getString(DBNAME_CONFIG);
+    }
+
+    public String slotName() {
+        return getString(SLOT_NAME_CONFIG);
+    }
+
+    public String publicationName() {
+        return getString(PUBLICATION_NAME_CONFIG);
+    }
+
+    public PublicationAutocreate publicationAutocreate() {
+        return PublicationAutocreate.valueOf(getString(PUBLICATION_AUTOCREATE_CONFIG).toUpperCase(Locale.ROOT));
+    }
+
+    public String topicPrefix() {
+        return getString(TOPIC_PREFIX_CONFIG);
+    }
+
+    public boolean tombstonesOnDelete() {
+        return getBoolean(TOMBSTONES_ON_DELETE_CONFIG);
+    }
+
+    public boolean provideTransactionMetadata() {
+        return getBoolean(PROVIDE_TRANSACTION_METADATA_CONFIG);
+    }
+
+    /** Whether an operation code (c, u, d, t) is to be emitted. */
+    public boolean emits(String operation) {
+        return !skippedOperations.contains(operation);
+    }
+
+    public DecimalHandling decimalHandling() {
+        return DecimalHandling.valueOf(getString(DECIMAL_HANDLING_MODE_CONFIG).toUpperCase(Locale.ROOT));
+    }
+
+    public int statusUpdateIntervalMs() {
+        return getInt(STATUS_UPDATE_INTERVAL_CONFIG);
+    }
+
+    public int maxBatchSize() {
+        return getInt(MAX_BATCH_SIZE_CONFIG);
+    }
+
+    public int maxQueueSize() {
+        return getInt(MAX_QUEUE_SIZE_CONFIG);
+    }
+
+    public long maxQueueSizeBytes() {
+        return getLong(MAX_QUEUE_SIZE_BYTES_CONFIG);
+    }
+
+    public int pollIntervalMs() {
+        return getInt(POLL_INTERVAL_CONFIG);
+    }
+
+    /** Whether a table is captured, by the include and exclude lists. */
+    public boolean captures(String schema, String table) {
+        String name = schema + "." + table;
+        if (!includes.isEmpty() && includes.stream().noneMatch(p -> p.matcher(name).matches())) {
+            return false;
+        }
+        return excludes.stream().noneMatch(p -> p.matcher(name).matches());
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://" + hostname() + ":" + port() + "/"
+                + java.net.URLEncoder.encode(dbname(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Properties for an ordinary connection; {@link #replicationProperties()} for the replication one. */
+    public Properties connectionProperties() {
+        Properties props = new Properties();
+        PGProperty.USER.set(props, user());
+        Password password = getPassword(PASSWORD_CONFIG);
+        if (password != null && !password.value().isEmpty()) {
+            PGProperty.PASSWORD.set(props, password.value());
+        }
+        PGProperty.SSL_MODE.set(props, getString(SSLMODE_CONFIG));
+        PGProperty.APPLICATION_NAME.set(props, "pgcdc-source");
+        PGProperty.CONNECT_TIMEOUT.set(props, 30);
+        return props;
+    }
+
+    public Properties replicationProperties() {
+        Properties props = connectionProperties();
+        PGProperty.REPLICATION.set(props, "database");
+        PGProperty.PREFER_QUERY_MODE.set(props, "simple");
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
+        // pgoutput formats values with the walsender's settings: fix the ones our parsers rely on.
+        PGProperty.OPTIONS.set(props, "-c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex");
+        return props;
+    }
+
+    private List<Pattern> patterns(String key) {
+        return getList(key).stream().map(String::trim).filter(s -> !s.isEmpty()).map(Pattern::compile)
+                .collect(Collectors.toUnmodifiableList());
+    }
+
+    private static Set<String> skippedOperations(List<String> values) {
+        return values.stream().map(v -> v.trim().toLowerCase(Locale.ROOT)).filter(v -> !v.isEmpty() && !v.equals("none"))
+                .collect(Collectors.toUnmodifiableSet());
+    }
+
+    private static ConfigDef.Validator enumValidator(Enum<?>[] values) {
+        String[] names = new String[values.length];
+        for (int i = 0; i < values.length; i++) {
+            names[i] = values[i].name().toLowerCase(Locale.ROOT);
+        }
+        return ConfigDef.ValidString.in(names);
+    }
+
+    private static final class RegexListValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            @SuppressWarnings("unchecked")
+            List<String> list = (List<String>) value;
+            for (String regex : list) {
+                try {
+                    Pattern.compile(regex.trim());
+                } catch (PatternSyntaxException e) {
+                    throw new ConfigException(name, regex, "not a valid regular expression: " + e.getDescription());
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "comma-separated regular expressions on schema.table";
+        }
+    }
+
+    private static final class SkippedOperationsValidator implements ConfigDef.Validator {
+        private static final Set<String> ALLOWED = Set.of("c", "u", "d", "t", "none");
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            @SuppressWarnings("unchecked")
+            List<String> list = (List<String>) value;
+            for (String op : list) {
+                if (!ALLOWED.contains(op.trim().toLowerCase(Locale.ROOT))) {
+                    throw new ConfigException(name, op, "must be one of c, u, d, t or none");
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "c, u, d, t or none";
+        }
+    }
+
+    /** Slot names are restricted by PostgreSQL to lower-case letters, digits and underscores. */
+    private static final class IdentifierValidator implements ConfigDef.Validator {
+        private static final Pattern SLOT = Pattern.compile("[a-z0-9_]{1,63}");
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value == null || !SLOT.matcher((String) value).matches()) {
+                throw new ConfigException(name, value, "a slot name may contain only lower-case letters, digits and "
+                        + "underscores, at most 63 characters");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "[a-z0-9_]{1,63}";
+        }
+    }
+}

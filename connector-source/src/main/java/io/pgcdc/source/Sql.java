@@ -1,0 +1,12 @@
+package io.pgcdc.source;
+
+/** SQL text helpers: identifiers are always quoted, never concatenated raw. */
+final class Sql {
+
+    private Sql() {
+    }
+
+    static String quote(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+}

@@ -1,0 +1,36 @@
+package io.pgcdc.source.pgoutput;
+
+/**
+ * The columns of one row as pgoutput sent them. A column is null, unchanged TOAST
+ * (not sent: its value is unknown, not null) or text.
+ */
+public final class TupleData {
+    public static final byte NULL = 'n';
+    public static final byte UNCHANGED_TOAST = 'u';
+    public static final byte TEXT = 't';
+
+    private final byte[] kinds;
+    private final String[] values;
+
+    TupleData(byte[] kinds, String[] values) {
+        this.kinds = kinds;
+        this.values = values;
+    }
+
+    public int size() {
+        return kinds.length;
+    }
+
+    public byte kind(int column) {
+        return kinds[column];
+    }
+
+    public boolean isUnchangedToast(int column) {
+        return kinds[column] == UNCHANGED_TOAST;
+    }
+
+    /** The text form, or null for SQL NULL and unchanged TOAST values. */
+    public String text(int column) {
+        return values[column];
+    }
+}

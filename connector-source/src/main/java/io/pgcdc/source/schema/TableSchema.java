@@ -1,0 +1,134 @@
+package io.pgcdc.source.schema;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+
+import io.pgcdc.source.pgoutput.TupleData;
+
+/**
+ * How the rows of one captured table become Connect data, as of the latest Relation
+ * message for it: the topic, the key schema (primary key, else replica identity
+ * index columns), the row schema and the envelope schema.
+ */
+public final class TableSchema {
+
+    private final String schemaName;
+    private final String tableName;
+    private final String topic;
+    private final String[] columnNames;
+    private final ColumnConverter[] converters;
+    private final int[] keyColumns;
+    private final Schema keySchema;
+    private final Schema rowSchema;
+    private final Schema envelopeSchema;
+
+    TableSchema(String schemaName, String tableName, String topic, String[] columnNames, ColumnConverter[] converters,
+                int[] keyColumns, Schema keySchema, Schema rowSchema, Schema envelopeSchema) {
+        this.schemaName = schemaName;
+        this.tableName = tableName;
+        this.topic = topic;
+        this.columnNames = columnNames;
+        this.converters = converters;
+        this.keyColumns = keyColumns;
+        this.keySchema = keySchema;
+        this.rowSchema = rowSchema;
+        this.envelopeSchema = envelopeSchema;
+    }
+
+    public String schemaName() {
+        return schemaName;
+    }
+
+    public String tableName() {
+        return tableName;
+    }
+
+    public String topic() {
+        return topic;
+    }
+
+    /** Null when the table has neither a primary key nor a replica identity index. */
+    public Schema keySchema() {
+        return keySchema;
+    }
+
+    public Schema envelopeSchema() {
+        return envelopeSchema;
+    }
+
+    public Schema rowSchema() {
+        return rowSchema;
+    }
+
+    /** The key of a row, or null for a table without key. */
+    public Struct key(TupleData tuple) {
+        if (keySchema == null) {
+            return null;
+        }
+        Struct key = new Struct(keySchema);
+        for (int i = 0; i < keyColumns.length; i++) {
+            int column = keyColumns[i];
+            key.put(keySchema.fields().get(i), convert(tuple, column));
+        }
+        return key;
+    }
+
+    /** Whether two tuples carry the same key values (text forms compared). */
+    public boolean sameKey(TupleData a, TupleData b) {
+        for (int column : keyColumns) {
+            String x = a.text(column);
+            String y = b.text(column);
+            if (x == null ? y != null : !x.equals(y)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The row as a Struct; unchanged TOAST columns stay null and are named by {@link #unchangedToast}. */
+    public Struct row(TupleData tuple) {
+        checkWidth(tuple);
+        Struct row = new Struct(rowSchema);
+        List<org.apache.kafka.connect.data.Field> fields = rowSchema.fields();
+        for (int i = 0; i < columnNames.length; i++) {
+            if (!tuple.isUnchangedToast(i)) {
+                row.put(fields.get(i), convert(tuple, i));
+            }
+        }
+        return row;
+    }
+
+    /** Names of the columns marked unchanged TOAST in a tuple; empty in the common case. */
+    public List<String> unchangedToast(TupleData tuple) {
+        List<String> names = null;
+        for (int i = 0; i < tuple.size(); i++) {
+            if (tuple.isUnchangedToast(i)) {
+                if (names == null) {
+                    names = new ArrayList<>();
+                }
+                names.add(columnNames[i]);
+            }
+        }
+        return names == null ? List.of() : names;
+    }
+
+    private Object convert(TupleData tuple, int column) {
+        try {
+            return converters[column].convert(tuple.text(column));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("Cannot convert column \"" + columnNames[column] + "\" of "
+                    + schemaName + "." + tableName + " (value '" + PgText.abbreviate(String.valueOf(tuple.text(column)))
+                    + "'): " + e.getMessage(), e);
+        }
+    }
+
+    private void checkWidth(TupleData tuple) {
+        if (tuple.size() != columnNames.length) {
+            throw new IllegalStateException("Row of " + schemaName + "." + tableName + " has " + tuple.size()
+                    + " columns but its Relation message announced " + columnNames.length);
+        }
+    }
+}

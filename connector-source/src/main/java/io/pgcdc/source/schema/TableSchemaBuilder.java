@@ -1,0 +1,99 @@
+package io.pgcdc.source.schema;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+
+import io.pgcdc.source.SourceConfig.DecimalHandling;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Relation;
+
+/** Builds a {@link TableSchema} from a Relation message. */
+public final class TableSchemaBuilder {
+
+    private final String topicPrefix;
+    private final DecimalHandling decimals;
+    private final boolean transactionBlock;
+
+    public TableSchemaBuilder(String topicPrefix, DecimalHandling decimals, boolean transactionBlock) {
+        this.topicPrefix = topicPrefix;
+        this.decimals = decimals;
+        this.transactionBlock = transactionBlock;
+    }
+
+    /**
+     * @param primaryKey the table's primary key columns, from the catalog; when empty the
+     *                   replica identity index columns the Relation message flags are the key
+     */
+    public TableSchema build(Relation relation, Set<String> primaryKey, ColumnConverter.TypeResolver types) {
+        String base = topicPrefix + "." + relation.schema() + "." + relation.table();
+        String schemaBase = schemaName(base);
+        int count = relation.columns().size();
+        String[] names = new String[count];
+        ColumnConverter[] converters = new ColumnConverter[count];
+        SchemaBuilder row = SchemaBuilder.struct().name(schemaBase + ".Value").optional();
+        List<Integer> keyColumns = new ArrayList<>();
+        boolean identityIsKey = primaryKey.isEmpty() && relation.replicaIdentity() == 'i';
+        for (int i = 0; i < count; i++) {
+            Relation.Column column = relation.columns().get(i);
+            names[i] = column.name();
+            converters[i] = ColumnConverter.forType(types.resolve(column.typeOid()), column.typeModifier(), types, decimals);
+            row.field(column.name(), converters[i].schema());
+            if (primaryKey.contains(column.name()) || (identityIsKey && column.key())) {
+                keyColumns.add(i);
+            }
+        }
+        Schema rowSchema = row.build();
+        Schema keySchema = null;
+        if (!keyColumns.isEmpty()) {
+            SchemaBuilder key = SchemaBuilder.struct().name(schemaBase + ".Key");
+            for (int column : keyColumns) {
+                Schema valueSchema = converters[column].schema();
+                key.field(names[column], required(valueSchema));
+            }
+            keySchema = key.build();
+        }
+        Schema envelope = Envelope.schema(schemaBase + ".Envelope", rowSchema, transactionBlock);
+        return new TableSchema(relation.schema(), relation.table(), topicName(base), names, converters,
+                keyColumns.stream().mapToInt(Integer::intValue).toArray(), keySchema, rowSchema, envelope);
+    }
+
+    private static Schema required(Schema optional) {
+        SchemaBuilder builder;
+        switch (optional.type()) {
+            case ARRAY:
+                builder = SchemaBuilder.array(optional.valueSchema());
+                break;
+            default:
+                builder = new SchemaBuilder(optional.type());
+        }
+        builder.name(optional.name()).version(optional.version()).doc(optional.doc());
+        if (optional.parameters() != null) {
+            builder.parameters(optional.parameters());
+        }
+        return builder.build();
+    }
+
+    /** Kafka topic names allow letters, digits, '.', '_' and '-'; anything else becomes '_'. */
+    static String topicName(String name) {
+        return name.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
+    /** Connect schema names are kept Avro-compatible: dotted identifiers of letters, digits and '_'. */
+    static String schemaName(String name) {
+        StringBuilder out = new StringBuilder(name.length());
+        for (String part : name.split("\\.", -1)) {
+            if (out.length() > 0) {
+                out.append('.');
+            }
+            String clean = part.replaceAll("[^A-Za-z0-9_]", "_");
+            if (clean.isEmpty() || Character.isDigit(clean.charAt(0))) {
+                clean = "_" + clean;
+            }
+            out.append(clean);
+        }
+        return out.toString();
+    }
+}
