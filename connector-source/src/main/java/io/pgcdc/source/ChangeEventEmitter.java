@@ -57,6 +57,8 @@ public final class ChangeEventEmitter {
     private final Map<Integer, Relation> relations = new HashMap<>();
     private final Set<Integer> ignoredTables = new HashSet<>();
 
+    private final long quietAfterNanos;
+    private long lastCommitNanos = System.nanoTime();
     private SourceOffset resumeAfter;
     private SourceOffset lastEmitted;
     private long safeLsn;
@@ -79,6 +81,7 @@ public final class ChangeEventEmitter {
         this.sink = sink;
         this.schemaBuilder = new TableSchemaBuilder(config.topicPrefix(), config.decimalHandling(),
                 config.provideTransactionMetadata());
+        this.quietAfterNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.statusUpdateIntervalMs());
         this.resumeAfter = resumeAfter;
         this.lastEmitted = resumeAfter;
         this.safeLsn = resumeAfter == null ? 0 : resumeAfter.flushLsn();
@@ -106,9 +109,21 @@ public final class ChangeEventEmitter {
         ignoredTables.clear();
     }
 
-    /** The server reported {@code lsn} with no message in flight. */
-    public void idle(long lsn) {
-        if (tx == null && Long.compareUnsigned(lsn, quietLsn()) > 0) {
+    /**
+     * The server reported {@code lsn} with no message in flight. Such a position (the
+     * walsender's read position) is safe to confirm between transactions, but it may lie
+     * among the changes of a transaction not yet committed; so it is used only after the
+     * stream has carried no transaction for {@code quietAfterNanos}, when the slot could not
+     * advance otherwise (captured tables idle, others busy).
+     */
+    public void idle(long lsn, long nowNanos) {
+        if (tx == null && nowNanos - lastCommitNanos >= quietAfterNanos) {
+            quiet(lsn);
+        }
+    }
+
+    private void quiet(long lsn) {
+        if (Long.compareUnsigned(lsn, quietLsn()) > 0) {
             quietPoint = new QuietPoint(lsn, lastEmitted);
         }
     }
@@ -258,9 +273,10 @@ public final class ChangeEventEmitter {
         } else {
             // Nothing of this transaction is to be emitted (filtered, skipped or already emitted):
             // its end is safe as soon as everything emitted before it is stored.
-            idle(commit.endLsn());
+            quiet(commit.endLsn());
         }
         pending = null;
+        lastCommitNanos = System.nanoTime();
     }
 
     private void release(Pending p, boolean complete, long flushLsn) throws InterruptedException {

@@ -84,7 +84,8 @@ final class ChangeRecordFactory {
         if (transactionBlock != null) {
             value.put(Envelope.TRANSACTION, transactionBlock);
         }
-        return new SourceRecord(partition, offset.toMap(), table.topic(), null, table.keySchema(), key,
+        // A truncate has no key: neither has its record, as in Debezium.
+        return new SourceRecord(partition, offset.toMap(), table.topic(), null, key == null ? null : table.keySchema(), key,
                 table.envelopeSchema(), value, tx.commitTimeMillis());
     }
 

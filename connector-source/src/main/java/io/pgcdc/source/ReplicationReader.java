@@ -143,7 +143,7 @@ final class ReplicationReader implements Runnable {
             applyFlush();
             ByteBuffer message = stream.readPending();
             if (message == null) {
-                emitter.idle(stream.getLastReceiveLSN().asLong());
+                emitter.idle(stream.getLastReceiveLSN().asLong(), System.nanoTime());
                 Thread.sleep(IDLE_SLEEP_MS);
                 continue;
             }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 final class ReplicationSetup {
 
     private static final Logger log = LoggerFactory.getLogger(ReplicationSetup.class);
-    private static final long SLOT_RELEASE_WAIT_MS = 30_000;
+    private static final long SLOT_RELEASE_WAIT_MS = 10_000;
 
     private final SourceConfig config;
 

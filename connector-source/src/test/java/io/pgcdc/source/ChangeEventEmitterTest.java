@@ -193,4 +193,19 @@ class ChangeEventEmitterTest {
         assertEquals(captured.get(captured.size() - 1).lsn(), quiet.lsn());
         assertEquals(SourceOffset.fromMap(out.get(out.size() - 1).sourceOffset()), quiet.after());
     }
+
+    @Test
+    void keepalivePositionCountsOnlyAfterAQuietInterval() throws Exception {
+        ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
+        ChangeEventEmitter emitter = new ChangeEventEmitter(config(Map.of("status.update.interval.ms", "1000")), CATALOG,
+                factory, null, (r, b) -> { });
+        for (CapturedStream.Message m : captured.subList(0, 6)) {
+            emitter.accept(PgOutputDecoder.decode(m.buffer()), m.lsn(), m.bytes().length);
+        }
+        long now = System.nanoTime();
+        emitter.idle(0x9000_0000L, now);
+        assertNull(emitter.quietPoint(), "right after a transaction a keepalive may point among uncommitted changes");
+        emitter.idle(0x9000_0000L, now + 2_000_000_000L);
+        assertEquals(0x9000_0000L, emitter.quietPoint().lsn());
+    }
 }

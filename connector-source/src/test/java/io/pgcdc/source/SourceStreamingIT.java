@@ -1,0 +1,360 @@
+package io.pgcdc.source;
+
+import static io.pgcdc.source.SourceIntegrationSupport.TIMEOUT;
+import static io.pgcdc.source.SourceIntegrationSupport.awaitRunning;
+import static io.pgcdc.source.SourceIntegrationSupport.awaitTaskFailure;
+import static io.pgcdc.source.SourceIntegrationSupport.confirmedFlush;
+import static io.pgcdc.source.SourceIntegrationSupport.sourceConfig;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGProperty;
+import org.postgresql.replication.PGReplicationStream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.pgcdc.testsupport.Await;
+import io.pgcdc.testsupport.ConnectCluster;
+import io.pgcdc.testsupport.PostgresServer;
+import io.pgcdc.testsupport.TopicReader;
+import io.pgcdc.testsupport.TopicReader.Message;
+
+/** The source against a real PostgreSQL and a real Connect worker, configured through REST. */
+class SourceStreamingIT {
+
+    private static final String DB = "app";
+    private static PostgresServer pg;
+    private static EmbeddedConnectCluster connect;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pg = PostgresServer.start();
+        pg.createDatabase(DB);
+        pg.execute(DB, "CREATE TYPE mood AS ENUM ('sad', 'happy')");
+        connect = ConnectCluster.start("source-streaming", 1, Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (connect != null) {
+            connect.stop();
+        }
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    private static List<Message> changes(List<Message> messages) {
+        return messages.stream().filter(m -> m.value() != null).toList();
+    }
+
+    /** The background post's scenario: the first transaction to start commits last. */
+    @Test
+    void concurrentTransactionsArriveWholeAndInCommitOrder() throws Exception {
+        pg.execute(DB, "CREATE TABLE orders (id int PRIMARY KEY, tx int, step int)");
+        connect.configureConnector("ordering", sourceConfig(pg, DB, "ordering", "public\\.orders"));
+        awaitRunning(connect, "ordering");
+
+        int transactions = 6;
+        int steps = 4;
+        List<Connection> open = new ArrayList<>();
+        for (int t = 0; t < transactions; t++) {
+            Connection c = pg.connect(DB);
+            c.setAutoCommit(false);
+            open.add(c);
+        }
+        for (int step = 0; step < steps; step++) {
+            for (int t = 0; t < transactions; t++) {
+                try (Statement s = open.get(t).createStatement()) {
+                    s.execute("INSERT INTO orders VALUES (" + (t * 100 + step) + ", " + t + ", " + step + ")");
+                }
+            }
+        }
+        for (int t = transactions - 1; t >= 0; t--) {
+            open.get(t).commit();
+            open.get(t).close();
+        }
+
+        try (TopicReader reader = new TopicReader(connect.kafka(), "ordering\\.public\\.orders")) {
+            List<Message> records = reader.readUntil(TIMEOUT, "all inserts",
+                    m -> m.size() >= transactions * steps);
+            Thread.sleep(1000);
+            records = reader.poll(Duration.ofMillis(500));
+            assertEquals(transactions * steps, records.size(), "each change exactly once");
+            List<Integer> order = new ArrayList<>();
+            long previousCommit = -1;
+            for (int i = 0; i < records.size(); i++) {
+                JsonNode value = records.get(i).value();
+                int tx = value.get("after").get("tx").asInt();
+                assertEquals(transactions - 1 - i / steps, tx, "transaction " + tx + " at position " + i
+                        + ": transactions arrive whole, in commit order");
+                assertEquals(i % steps, value.get("after").get("step").asInt(), "changes in their order within the transaction");
+                long commit = value.get("source").get("lsn_commit").asLong();
+                assertTrue(commit >= previousCommit, "commit LSNs never go back");
+                previousCommit = commit;
+                order.add(tx);
+            }
+            assertEquals(transactions, new HashSet<>(order).size());
+        }
+        connect.deleteConnector("ordering");
+    }
+
+    @Test
+    void everyTypeArrivesWithItsValue() throws Exception {
+        pg.execute(DB, "CREATE TABLE types (id int PRIMARY KEY, i2 smallint, i8 bigint, num numeric(10,3), "
+                + "num_free numeric, r real, d double precision, b boolean, t text, vc varchar(10), c char(3), u uuid, "
+                + "j json, jb jsonb, by bytea, dt date, tm time, ts timestamp, tstz timestamptz, iv interval, e mood, "
+                + "ai int[], at text[], m money)");
+        connect.configureConnector("types", sourceConfig(pg, DB, "types", "public\\.types"));
+        awaitRunning(connect, "types");
+        pg.execute(DB, "INSERT INTO types VALUES (1, 32767, 9223372036854775807, 12345.678, "
+                + "3.14159265358979323846264338327950288, 1.5, 2.25, true, 'hello', 'var', 'ab', "
+                + "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{\"a\":  1}', '{\"a\":  1}', '\\xdeadbeef', '2024-02-29', "
+                + "'13:14:15.123456', '2024-02-29 13:14:15.123456', '2024-02-29 13:14:15.123456+02', "
+                + "'1 year 2 mons 3 days 04:05:06.5', 'happy', '{1,NULL,3}', '{\"a b\",\"c,d\",NULL}', 1.5)",
+                "INSERT INTO types (id) VALUES (2)");
+        try (TopicReader reader = new TopicReader(connect.kafka(), "types\\.public\\.types")) {
+            List<Message> records = reader.readUntil(TIMEOUT, "two rows", m -> m.size() >= 2);
+            JsonNode row = records.get(0).value().get("after");
+            assertEquals(32767, row.get("i2").asInt());
+            assertEquals(Long.MAX_VALUE, row.get("i8").asLong());
+            assertEquals("12345.678", row.get("num").decimalValue().toPlainString());
+            assertEquals("3.14159265358979323846264338327950288", row.get("num_free").asText());
+            assertEquals(1.5, row.get("r").asDouble());
+            assertEquals(2.25, row.get("d").asDouble());
+            assertTrue(row.get("b").asBoolean());
+            assertEquals("hello", row.get("t").asText());
+            assertEquals("var", row.get("vc").asText());
+            assertEquals("ab ", row.get("c").asText());
+            assertEquals("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", row.get("u").asText());
+            assertEquals("{\"a\":  1}", row.get("j").asText(), "json keeps its text");
+            assertEquals("{\"a\": 1}", row.get("jb").asText());
+            assertEquals("3q2+7w==", row.get("by").asText(), "bytes, base64 in JSON");
+            assertEquals(java.time.LocalDate.of(2024, 2, 29).toEpochDay(), row.get("dt").asLong());
+            assertEquals(((13 * 60 + 14) * 60 + 15) * 1_000_000L + 123_456, row.get("tm").asLong());
+            assertEquals(java.time.LocalDateTime.of(2024, 2, 29, 13, 14, 15)
+                    .toEpochSecond(java.time.ZoneOffset.UTC) * 1_000_000L + 123_456, row.get("ts").asLong());
+            assertEquals("2024-02-29T11:14:15.123456Z", row.get("tstz").asText());
+            assertEquals("P1Y2M3DT4H5M6.5S", row.get("iv").asText());
+            assertEquals("happy", row.get("e").asText());
+            assertEquals("[1,null,3]", row.get("ai").toString());
+            assertEquals("[\"a b\",\"c,d\",null]", row.get("at").toString());
+            assertEquals("$1.50", row.get("m").asText(), "a type without a mapping travels as its text");
+            JsonNode empty = records.get(1).value().get("after");
+            for (String column : List.of("i2", "num", "num_free", "b", "u", "jb", "by", "dt", "tstz", "iv", "e", "ai", "m")) {
+                assertTrue(empty.get(column).isNull(), column + " is null");
+            }
+        }
+        connect.deleteConnector("types");
+    }
+
+    @Test
+    void schemaChangesShowUpInTheNextRecordsWithoutRestart() throws Exception {
+        pg.execute(DB, "CREATE TABLE evolving (id int PRIMARY KEY, a text)");
+        Map<String, String> config = sourceConfig(pg, DB, "evolving", "public\\.evolving");
+        config.put("skipped.operations", "none");
+        connect.configureConnector("evolving", config);
+        awaitRunning(connect, "evolving");
+        pg.execute(DB, "INSERT INTO evolving VALUES (1, 'one')",
+                "ALTER TABLE evolving ADD COLUMN b int DEFAULT 7",
+                "INSERT INTO evolving VALUES (2, 'two', 8)",
+                "ALTER TABLE evolving DROP COLUMN a",
+                "INSERT INTO evolving VALUES (3, 9)",
+                "TRUNCATE evolving");
+        try (TopicReader reader = new TopicReader(connect.kafka(), "evolving\\.public\\.evolving")) {
+            List<Message> records = reader.readUntil(TIMEOUT, "three inserts and a truncate", m -> m.size() >= 4);
+            JsonNode first = records.get(0).value().get("after");
+            assertEquals("one", first.get("a").asText());
+            assertFalse(first.has("b"));
+            JsonNode second = records.get(1).value().get("after");
+            assertEquals(8, second.get("b").asInt());
+            assertEquals("two", second.get("a").asText());
+            JsonNode third = records.get(2).value().get("after");
+            assertFalse(third.has("a"));
+            assertEquals(9, third.get("b").asInt());
+            assertEquals("t", records.get(3).value().get("op").asText());
+            assertNull(records.get(3).key());
+        }
+        connect.deleteConnector("evolving");
+    }
+
+    /**
+     * Guarantee 3: the slot is only ever confirmed to the end LSN of a transaction that is in
+     * Kafka whole (its END marker is there), never to a change or commit LSN.
+     */
+    @Test
+    void slotIsConfirmedOnlyAtEndsOfTransactionsThatAreInKafka() throws Exception {
+        pg.execute(DB, "CREATE TABLE flushes (id serial PRIMARY KEY, writer int, n int)");
+        Map<String, String> config = sourceConfig(pg, DB, "flushes", "public\\.flushes");
+        config.put("provide.transaction.metadata", "true");
+        config.put("status.update.interval.ms", "5000");
+        connect.configureConnector("flushes", config);
+        awaitRunning(connect, "flushes");
+        long initial = confirmedFlush(pg, "flushes");
+
+        AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicInteger committed = new AtomicInteger();
+        List<Long> samples = Collections.synchronizedList(new ArrayList<>());
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> tasks = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            int writer = w;
+            tasks.add(pool.submit(() -> {
+                try (Connection c = pg.connect(DB)) {
+                    c.setAutoCommit(false);
+                    for (int n = 0; n < 150; n++) {
+                        try (Statement s = c.createStatement()) {
+                            int rows = 1 + ThreadLocalRandom.current().nextInt(4);
+                            for (int r = 0; r < rows; r++) {
+                                s.execute("INSERT INTO flushes (writer, n) VALUES (" + writer + ", " + n + ")");
+                            }
+                        }
+                        c.commit();
+                        committed.incrementAndGet();
+                    }
+                }
+                return null;
+            }));
+        }
+        tasks.add(pool.submit(() -> {
+            while (writing.get()) {
+                samples.add(confirmedFlush(pg, "flushes"));
+                Thread.sleep(20);
+            }
+            return null;
+        }));
+        for (int i = 0; i < 3; i++) {
+            tasks.get(i).get();
+        }
+
+        try (TopicReader reader = new TopicReader(connect.kafka(), "flushes\\.transaction")) {
+            List<Message> markers = reader.readUntil(TIMEOUT, "an END marker per transaction",
+                    m -> m.stream().filter(x -> x.value().get("status").asText().equals("END")).count() >= committed.get());
+            Set<Long> ends = new HashSet<>();
+            long firstCommit = Long.MAX_VALUE;
+            long lastEnd = 0;
+            for (Message m : markers) {
+                if (m.value().get("status").asText().equals("END")) {
+                    long end = m.value().get("lsn_end").asLong();
+                    ends.add(end);
+                    lastEnd = Math.max(lastEnd, end);
+                    firstCommit = Math.min(firstCommit, m.value().get("lsn_commit").asLong());
+                }
+            }
+            long target = lastEnd;
+            Await.until(TIMEOUT, "the slot to reach the last transaction's end", () -> confirmedFlush(pg, "flushes") >= target);
+            writing.set(false);
+            tasks.get(3).get();
+            pool.shutdown();
+
+            long previous = 0;
+            int atEnds = 0;
+            for (long sample : samples) {
+                assertTrue(sample >= previous, "confirmed_flush_lsn never goes back");
+                previous = sample;
+                if (sample == initial || sample < firstCommit) {
+                    continue;
+                }
+                assertTrue(ends.contains(sample), "confirmed_flush_lsn " + sample
+                        + " is not the end LSN of any transaction in Kafka");
+                atEnds++;
+            }
+            assertTrue(atEnds > 0, "the slot advanced while the load ran (" + samples.size() + " samples)");
+        }
+        connect.deleteConnector("flushes");
+    }
+
+    /** Guarantee 5: captured tables idle, the rest of the database busy: the slot still advances. */
+    @Test
+    void idleCapturedTablesDoNotHoldBackTheSlot() throws Exception {
+        pg.execute(DB, "CREATE TABLE quiet_t (id int PRIMARY KEY)", "CREATE TABLE busy_t (id serial PRIMARY KEY, v text)");
+        connect.configureConnector("quiet", sourceConfig(pg, DB, "quiet", "public\\.quiet_t"));
+        awaitRunning(connect, "quiet");
+        for (int i = 0; i < 200; i++) {
+            pg.execute(DB, "INSERT INTO busy_t (v) VALUES (repeat('x', 1000))");
+        }
+        long walAfterLoad = Long.parseLong(pg.queryValue(DB, "SELECT (pg_current_wal_lsn() - '0/0')::bigint"));
+        Await.until(TIMEOUT, "the slot to move past the uncaptured load",
+                () -> confirmedFlush(pg, "quiet") >= walAfterLoad);
+        long retained = Long.parseLong(pg.queryValue(DB, "SELECT pg_current_wal_lsn() - confirmed_flush_lsn "
+                + "FROM pg_replication_slots WHERE slot_name = 'quiet'"));
+        assertTrue(retained < 1_000_000, "retained WAL stays small: " + retained);
+        connect.deleteConnector("quiet");
+    }
+
+    @Test
+    void tableWithoutKeyIsRejectedAtStartup() throws Exception {
+        pg.execute(DB, "CREATE TABLE keyless (a int, b text)");
+        connect.configureConnector("keyless", sourceConfig(pg, DB, "keyless", "public\\.keyless"));
+        String trace = awaitTaskFailure(connect, "keyless");
+        assertTrue(trace.contains("without primary key or replica identity: [public.keyless]"), trace);
+        connect.deleteConnector("keyless");
+    }
+
+    @Test
+    void userWithoutReplicationIsRejectedAtStartup() throws Exception {
+        pg.execute(DB, "CREATE ROLE plain LOGIN", "CREATE TABLE plain_t (id int PRIMARY KEY)");
+        Map<String, String> config = sourceConfig(pg, DB, "plain", "public\\.plain_t");
+        config.put("database.user", "plain");
+        config.put("publication.autocreate.mode", "disabled");
+        connect.configureConnector("plain", config);
+        String trace = awaitTaskFailure(connect, "plain");
+        assertTrue(trace.contains("User \"plain\" lacks the REPLICATION attribute"), trace);
+        connect.deleteConnector("plain");
+    }
+
+    @Test
+    void slotHeldByAnotherReaderIsRejectedAtStartup() throws Exception {
+        pg.execute(DB, "CREATE TABLE held_t (id int PRIMARY KEY)", "CREATE PUBLICATION held_pub FOR TABLE held_t",
+                "SELECT pg_create_logical_replication_slot('held', 'pgoutput')");
+        Properties props = new Properties();
+        PGProperty.USER.set(props, "postgres");
+        PGProperty.REPLICATION.set(props, "database");
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
+        PGProperty.PREFER_QUERY_MODE.set(props, "simple");
+        try (Connection replication = java.sql.DriverManager.getConnection(pg.jdbcUrl(DB), props);
+             PGReplicationStream other = replication.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
+                     .logical().withSlotName("held").withSlotOption("proto_version", 1)
+                     .withSlotOption("publication_names", "held_pub").start()) {
+            connect.configureConnector("held", sourceConfig(pg, DB, "held", "public\\.held_t"));
+            String trace = awaitTaskFailure(connect, "held");
+            assertTrue(trace.contains("Replication slot \"held\" is in use by another process"), trace);
+        }
+        connect.deleteConnector("held");
+    }
+
+    @Test
+    void serverWithoutLogicalWalIsRejectedAtStartup() throws Exception {
+        try (PostgresServer replicaLevel = PostgresServer.start(Map.of("wal_level", "replica"))) {
+            replicaLevel.execute("postgres", "CREATE TABLE t (id int PRIMARY KEY)");
+            connect.configureConnector("walLevel", sourceConfig(replicaLevel, "postgres", "wal_level", "public\\.t"));
+            String trace = awaitTaskFailure(connect, "walLevel");
+            assertTrue(trace.contains("has wal_level = replica; logical replication needs wal_level = logical"), trace);
+            connect.deleteConnector("walLevel");
+        }
+    }
+}
