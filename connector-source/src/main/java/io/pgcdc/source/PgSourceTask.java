@@ -58,9 +58,14 @@ public final class PgSourceTask extends SourceTask {
         if (reader == null) {
             return;
         }
-        long target = FlushTarget.of(storedOffset(), emitter.quietPoint());
-        if (target != 0) {
-            reader.requestFlush(target);
+        try {
+            long target = FlushTarget.of(storedOffset(), emitter.quietPoint());
+            if (target != 0) {
+                reader.requestFlush(target);
+            }
+        } catch (RuntimeException e) {
+            // The slot keeps its position; the next commit tries again.
+            log.warn("Cannot read back stored offsets to confirm slot {}: {}", config.slotName(), e.getMessage());
         }
     }
 
@@ -70,6 +75,7 @@ public final class PgSourceTask extends SourceTask {
 
     @Override
     public void stop() {
+        long started = System.nanoTime();
         if (reader != null) {
             reader.stop();
         }
@@ -84,5 +90,7 @@ public final class PgSourceTask extends SourceTask {
         if (catalog != null) {
             catalog.close();
         }
+        log.info("Stopped reading slot {} in {} ms", config == null ? null : config.slotName(),
+                (System.nanoTime() - started) / 1_000_000);
     }
 }

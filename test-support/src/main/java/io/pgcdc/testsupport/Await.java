@@ -37,4 +37,15 @@ public final class Await {
         }
         throw new AssertionError("Timed out after " + timeout.toSeconds() + " s waiting for " + what.get(), last);
     }
+
+    /** Asserts that {@code check} stays true for all of {@code duration}, looking every 100 ms. */
+    public static void holds(Duration duration, String what, Check check) throws Exception {
+        long end = System.nanoTime() + duration.toNanos();
+        while (System.nanoTime() < end) {
+            if (!check.ok()) {
+                throw new AssertionError("No longer true: " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
 }

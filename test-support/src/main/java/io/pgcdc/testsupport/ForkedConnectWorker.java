@@ -1,0 +1,117 @@
+package io.pgcdc.testsupport;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * A Connect distributed worker in its own JVM (so its heap can be capped), on this JVM's
+ * classpath, talking to a broker in this JVM, driven through its REST API like operators do.
+ */
+public final class ForkedConnectWorker implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Process process;
+    private final Path log;
+    private final String rest;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private ForkedConnectWorker(Process process, Path log, String rest) {
+        this.process = process;
+        this.log = log;
+        this.rest = rest;
+    }
+
+    /** Starts a worker with {@code -Xmx<heap>} and waits for its REST API. */
+    public static ForkedConnectWorker start(String bootstrapServers, String heap, Path dir, Map<String, String> extra)
+            throws Exception {
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrapServers);
+        props.put("group.id", "forked-" + port);
+        props.put("config.storage.topic", "forked-configs-" + port);
+        props.put("offset.storage.topic", "forked-offsets-" + port);
+        props.put("status.storage.topic", "forked-status-" + port);
+        props.put("config.storage.replication.factor", "1");
+        props.put("offset.storage.replication.factor", "1");
+        props.put("status.storage.replication.factor", "1");
+        props.put("key.converter", "org.apache.kafka.connect.json.JsonConverter");
+        props.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+        props.put("key.converter.schemas.enable", "false");
+        props.put("value.converter.schemas.enable", "false");
+        props.put("listeners", "http://127.0.0.1:" + port);
+        props.put("offset.flush.interval.ms", "1000");
+        props.putAll(extra);
+        Files.createDirectories(dir);
+        Path config = dir.resolve("worker-" + port + ".properties");
+        try (var out = Files.newBufferedWriter(config)) {
+            props.store(out, null);
+        }
+        Path log = dir.resolve("worker-" + port + ".log");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
+                "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+                "org.apache.kafka.connect.cli.ConnectDistributed", config.toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ForkedConnectWorker worker = new ForkedConnectWorker(process, log, "http://127.0.0.1:" + port);
+        Await.until(Duration.ofSeconds(90), "the forked worker's REST API (log: " + log + ")", () -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("forked worker exited; see " + log);
+            }
+            return worker.get("/connectors").statusCode() == 200;
+        });
+        return worker;
+    }
+
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(rest + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public void putConnector(String name, Map<String, String> config) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(rest + "/connectors/" + name + "/config"))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(config))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 300) {
+            throw new IllegalStateException("PUT connector " + name + ": " + response.statusCode() + " " + response.body());
+        }
+    }
+
+    /** The connector's status document, as GET /connectors/NAME/status returns it. */
+    public JsonNode status(String name) throws IOException, InterruptedException {
+        return JSON.readTree(get("/connectors/" + name + "/status").body());
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    public File log() {
+        return log.toFile();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
