@@ -357,4 +357,46 @@ class SourceStreamingIT {
             connect.deleteConnector("walLevel");
         }
     }
+
+    @Test
+    void unchangedToastValuesAreMarkedNotNulled() throws Exception {
+        pg.execute(DB, "CREATE TABLE docs (id int PRIMARY KEY, title text, body text)",
+                "ALTER TABLE docs ALTER body SET STORAGE EXTERNAL");
+        connect.configureConnector("toast", sourceConfig(pg, DB, "toast", "public\\.docs"));
+        awaitRunning(connect, "toast");
+        pg.execute(DB, "INSERT INTO docs VALUES (1, 'a', repeat('b', 20000))",
+                "UPDATE docs SET title = 'c' WHERE id = 1");
+        try (TopicReader reader = new TopicReader(connect.kafka(), "toast\\.public\\.docs")) {
+            List<Message> records = reader.readUntil(TIMEOUT, "insert and update", m -> m.size() >= 2);
+            JsonNode update = records.get(1).value();
+            assertEquals("u", update.get("op").asText());
+            assertEquals("c", update.get("after").get("title").asText());
+            assertTrue(update.get("after").get("body").isNull());
+            assertEquals("[\"body\"]", update.get("source").get("unchanged_toast").toString());
+            assertTrue(records.get(0).value().get("source").get("unchanged_toast").isNull());
+        }
+        connect.deleteConnector("toast");
+    }
+
+    @Test
+    void slotDroppedBehindTheConnectorsBackIsAClearError() throws Exception {
+        pg.execute(DB, "CREATE TABLE dropped_t (id int PRIMARY KEY)");
+        Map<String, String> config = sourceConfig(pg, DB, "dropped", "public\\.dropped_t");
+        connect.configureConnector("dropped", config);
+        awaitRunning(connect, "dropped");
+        pg.execute(DB, "INSERT INTO dropped_t VALUES (1)");
+        try (TopicReader reader = new TopicReader(connect.kafka(), "dropped\\.public\\.dropped_t")) {
+            reader.readUntil(TIMEOUT, "the insert", m -> m.size() >= 1);
+        }
+        Await.until(TIMEOUT, "Connect to store the offset",
+                () -> !connect.connectorOffsets("dropped").offsets().isEmpty());
+        connect.deleteConnector("dropped");
+        Await.until(TIMEOUT, "the slot to be released", () -> "false".equals(pg.queryValue(DB,
+                "SELECT active::text FROM pg_replication_slots WHERE slot_name = 'dropped'")));
+        pg.execute(DB, "SELECT pg_drop_replication_slot('dropped')");
+        connect.configureConnector("dropped", config);
+        String trace = awaitTaskFailure(connect, "dropped");
+        assertTrue(trace.contains("Replication slot \"dropped\" does not exist, but Connect holds offsets for it"), trace);
+        connect.deleteConnector("dropped");
+    }
 }
