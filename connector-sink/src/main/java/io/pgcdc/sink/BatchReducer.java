@@ -1,0 +1,57 @@
+package io.pgcdc.sink;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Keeps, per key, only the newest change of a batch: by guard value, then by source
+ * position, then by Kafka offset, then by arrival. PostgreSQL refuses an ON CONFLICT
+ * statement that touches one row twice, and only the newest change matters anyway: a key
+ * whose newest change is a delete is deleted.
+ */
+final class BatchReducer {
+
+    private BatchReducer() {
+    }
+
+    /**
+     * @param keyColumns the target's conflict columns
+     * @param guardColumn the column compared first, or null
+     */
+    static List<RowChange> newestPerKey(List<RowChange> changes, List<String> keyColumns, String guardColumn) {
+        Map<List<String>, RowChange> newest = new LinkedHashMap<>();
+        for (RowChange change : changes) {
+            List<String> key = new ArrayList<>(keyColumns.size());
+            for (String column : keyColumns) {
+                Object value = change.columns().get(column);
+                key.add(value == null ? null : value.toString());
+            }
+            newest.merge(key, change, (a, b) -> isNewer(b, a, guardColumn) ? b : a);
+        }
+        return new ArrayList<>(newest.values());
+    }
+
+    /** Whether {@code b}, which arrived after {@code a}, is the newer change of the same row. */
+    static boolean isNewer(RowChange b, RowChange a, String guardColumn) {
+        if (guardColumn != null) {
+            int byGuard = GuardValue.compare(GuardValue.of(a.columns().get(guardColumn)),
+                    GuardValue.of(b.columns().get(guardColumn)));
+            if (byGuard != 0) {
+                return byGuard < 0;
+            }
+        }
+        if (a.position() != null && b.position() != null) {
+            int byPosition = a.position().compareTo(b.position());
+            if (byPosition != 0) {
+                return byPosition < 0;
+            }
+        }
+        if (a.record().kafkaPartition() != null && a.record().kafkaPartition().equals(b.record().kafkaPartition())
+                && a.record().topic().equals(b.record().topic())) {
+            return a.record().kafkaOffset() <= b.record().kafkaOffset();
+        }
+        return true;
+    }
+}

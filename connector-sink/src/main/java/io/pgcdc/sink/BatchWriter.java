@@ -1,0 +1,352 @@
+package io.pgcdc.sink;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.postgresql.util.PSQLException;
+import org.postgresql.util.ServerErrorMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.pgcdc.sink.SinkConfig.DeleteMode;
+import io.pgcdc.sink.SinkConfig.GuardMode;
+
+/**
+ * Writes one {@code put()} batch: every table in one database transaction, one statement per
+ * table and column set (the batch as one JSON parameter). A lost connection rolls the whole
+ * batch back and retries it; a row PostgreSQL rejects is isolated by splitting its group under
+ * savepoints, then reported to the dead letter queue or named in the task's failure.
+ */
+final class BatchWriter implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
+    private static final long MAX_BACKOFF_MS = 30_000;
+
+    private final SinkConfig config;
+    private final ErrantRecordReporter reporter;
+    private final RecordParser parser;
+    private final TargetCatalog catalog = new TargetCatalog();
+    private final Set<String> warned = new HashSet<>();
+    private Connection connection;
+
+    /** A record that cannot be written, with the reason. */
+    private record Rejected(SinkRecord record, Exception reason) { }
+
+    BatchWriter(SinkConfig config, ErrantRecordReporter reporter) {
+        this.config = config;
+        this.reporter = reporter;
+        this.parser = new RecordParser(config.tableNameFormat());
+    }
+
+    void write(Collection<SinkRecord> records) {
+        List<Rejected> rejected = new ArrayList<>();
+        Map<TableRef, List<RowChange>> byTable = new LinkedHashMap<>();
+        for (SinkRecord record : records) {
+            try {
+                RowChange change = parser.parse(record);
+                if (change != null) {
+                    byTable.computeIfAbsent(change.table(), t -> new ArrayList<>()).add(change);
+                }
+            } catch (DataException e) {
+                rejected.add(new Rejected(record, e));
+            }
+        }
+        if (byTable.isEmpty() && rejected.isEmpty()) {
+            return;
+        }
+        List<Rejected> rejectedByDatabase = writeWithRetries(byTable);
+        rejected.addAll(rejectedByDatabase);
+        report(rejected);
+    }
+
+    private List<Rejected> writeWithRetries(Map<TableRef, List<RowChange>> byTable) {
+        long backoff = config.retryBackoffMs();
+        boolean careful = false;
+        boolean refreshed = false;
+        for (int attempt = 0; ; attempt++) {
+            List<Rejected> rejected = new ArrayList<>();
+            try {
+                Connection c = connection();
+                for (Map.Entry<TableRef, List<RowChange>> entry : byTable.entrySet()) {
+                    writeTable(c, entry.getKey(), entry.getValue(), careful, rejected);
+                }
+                if (!rejected.isEmpty() && reporter == null) {
+                    c.rollback();
+                    throw failure(rejected.get(0));
+                }
+                c.commit();
+                return rejected;
+            } catch (SQLException e) {
+                rollbackQuietly();
+                if (isTableChange(e) && !refreshed) {
+                    catalog.forgetAll(); // a target table changed under us: read the catalog again
+                    refreshed = true;
+                    attempt--;
+                    continue;
+                }
+                if (isRowError(e) && !careful) {
+                    careful = true; // redo the batch, isolating the rows PostgreSQL rejects
+                    attempt--;
+                    continue;
+                }
+                if (!isTransient(e) || attempt >= config.maxRetries()) {
+                    throw new ConnectException("Writing a batch of " + count(byTable) + " rows to "
+                            + byTable.keySet() + " failed" + (attempt > 0 ? " after " + attempt + " retries" : "")
+                            + ": " + e.getMessage(), e);
+                }
+                log.warn("Writing to {} failed ({}); retry {} of {} in {} ms", byTable.keySet(), e.getMessage(),
+                        attempt + 1, config.maxRetries(), backoff);
+                closeQuietly();
+                sleep(backoff);
+                backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+            }
+        }
+    }
+
+    private void writeTable(Connection c, TableRef ref, List<RowChange> changes, boolean careful, List<Rejected> rejected)
+            throws SQLException {
+        TargetTable table;
+        try {
+            table = catalog.table(c, ref);
+        } catch (DataException e) {
+            changes.forEach(change -> rejected.add(new Rejected(change.record(), e)));
+            return;
+        }
+        GuardMode mode = config.guardMode();
+        String guard = config.guardColumn();
+        if (mode != GuardMode.NONE && !table.columns().containsKey(guard)) {
+            DataException e = new DataException("Target table " + ref + " has no guard column \"" + guard
+                    + "\" (upsert.guard.column); add it or set upsert.guard.mode=none");
+            changes.forEach(change -> rejected.add(new Rejected(change.record(), e)));
+            return;
+        }
+        List<RowChange> valid = new ArrayList<>(changes.size());
+        for (RowChange change : changes) {
+            Exception problem = check(table, change);
+            if (problem == null) {
+                valid.add(change);
+            } else {
+                rejected.add(new Rejected(change.record(), problem));
+            }
+        }
+        List<RowChange> newest = BatchReducer.newestPerKey(valid, table.keyColumns(), mode == GuardMode.COLUMN ? guard : null);
+        Map<List<String>, List<RowChange>> upserts = new LinkedHashMap<>();
+        List<RowChange> deletes = new ArrayList<>();
+        for (RowChange change : newest) {
+            if (change.op() == RowChange.Op.DELETE) {
+                if (config.deleteMode() != DeleteMode.IGNORE) {
+                    deletes.add(change);
+                }
+            } else {
+                upserts.computeIfAbsent(columnsOf(table, change), k -> new ArrayList<>()).add(change);
+            }
+        }
+        String soft = config.deleteMode() == DeleteMode.SOFT ? config.softDeleteColumn() : null;
+        for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
+            List<String> columns = group.getKey();
+            String sql = PgDialect.upsert(table, columns, mode, guard);
+            String position = mode == GuardMode.SOURCE_LSN ? guard : null;
+            execute(c, table, sql, group.getValue(), rows -> JsonRows.upserts(table, rows, columns, position, soft),
+                    careful, rejected);
+        }
+        if (!deletes.isEmpty()) {
+            String sql = soft == null ? PgDialect.delete(table, mode, guard) : PgDialect.softDelete(table, soft, mode, guard);
+            execute(c, table, sql, deletes, rows -> JsonRows.deletes(table, rows), careful, rejected);
+        }
+    }
+
+    /** Why a change cannot be written to this table, or null. */
+    private Exception check(TargetTable table, RowChange change) {
+        for (String key : table.keyColumns()) {
+            if (change.columns().get(key) == null) {
+                return new DataException("Record " + RecordParser.where(change.record()) + " has no value for key column \""
+                        + key + "\" of " + table.ref());
+            }
+        }
+        for (String field : change.columns().keySet()) {
+            if (!table.columns().containsKey(field) && config.writes(field)) {
+                if (config.failOnMissingColumns()) {
+                    return new DataException("Record " + RecordParser.where(change.record()) + " has field \"" + field
+                            + "\" but " + table.ref() + " has no such column (fields.missing.mode=fail)");
+                }
+                if (warned.add(table.ref() + "." + field)) {
+                    log.warn("Target table {} has no column \"{}\": that field is not written", table.ref(), field);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The target columns a change writes: its fields that the table has and the lists allow, plus the sink's own. */
+    private List<String> columnsOf(TargetTable table, RowChange change) {
+        Set<String> columns = new TreeSet<>();
+        for (String field : change.columns().keySet()) {
+            if (table.columns().containsKey(field) && (config.writes(field) || table.keyColumns().contains(field))) {
+                columns.add(field);
+            }
+        }
+        if (config.guardMode() == GuardMode.SOURCE_LSN) {
+            columns.add(config.guardColumn());
+        }
+        if (config.deleteMode() == DeleteMode.SOFT && table.columns().containsKey(config.softDeleteColumn())) {
+            columns.add(config.softDeleteColumn()); // an upserted row is alive again
+        }
+        return new ArrayList<>(columns);
+    }
+
+    private interface JsonFor {
+        String rows(List<RowChange> rows);
+    }
+
+    private void execute(Connection c, TargetTable table, String sql, List<RowChange> rows, JsonFor json, boolean careful,
+                         List<Rejected> rejected) throws SQLException {
+        int max = config.batchMaxRows();
+        for (int from = 0; from < rows.size(); from += max) {
+            List<RowChange> chunk = rows.subList(from, Math.min(rows.size(), from + max));
+            if (careful) {
+                isolate(c, table, sql, chunk, json, rejected);
+            } else {
+                run(c, sql, json.rows(chunk));
+            }
+        }
+    }
+
+    private static int run(Connection c, String sql, String json) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, json);
+            return ps.executeUpdate();
+        }
+    }
+
+    /** Runs the statement under a savepoint; when PostgreSQL rejects it, halves the rows until the culprits are alone. */
+    private void isolate(Connection c, TargetTable table, String sql, List<RowChange> rows, JsonFor json,
+                         List<Rejected> rejected) throws SQLException {
+        Savepoint savepoint = c.setSavepoint();
+        try {
+            run(c, sql, json.rows(rows));
+            c.releaseSavepoint(savepoint);
+        } catch (SQLException e) {
+            if (!isRowError(e)) {
+                throw e;
+            }
+            c.rollback(savepoint);
+            if (rows.size() == 1) {
+                rejected.add(new Rejected(rows.get(0).record(), rowError(table, rows.get(0), e)));
+                return;
+            }
+            int half = rows.size() / 2;
+            isolate(c, table, sql, rows.subList(0, half), json, rejected);
+            isolate(c, table, sql, rows.subList(half, rows.size()), json, rejected);
+        }
+    }
+
+    private static DataException rowError(TargetTable table, RowChange row, SQLException e) {
+        String column = null;
+        if (e instanceof PSQLException p) {
+            ServerErrorMessage m = p.getServerErrorMessage();
+            column = m == null ? null : m.getColumn();
+        }
+        return new DataException("PostgreSQL rejected the row for table " + table.ref()
+                + (column == null ? "" : ", column \"" + column + "\"") + " from record " + RecordParser.where(row.record())
+                + ": " + e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")", e);
+    }
+
+    private void report(List<Rejected> rejected) {
+        if (rejected.isEmpty()) {
+            return;
+        }
+        if (reporter == null) {
+            throw failure(rejected.get(0));
+        }
+        for (Rejected r : rejected) {
+            log.warn("Sending record {} to the dead letter queue: {}", RecordParser.where(r.record()), r.reason().getMessage());
+            reporter.report(r.record(), r.reason());
+        }
+    }
+
+    private static ConnectException failure(Rejected first) {
+        return new ConnectException("Cannot write record " + RecordParser.where(first.record()) + ": "
+                + first.reason().getMessage() + " (set errors.tolerance=all and a dead letter queue to route such records "
+                + "aside)", first.reason());
+    }
+
+    /** Errors a single row can cause: bad values, constraint violations, type mismatches, too-large values. */
+    static boolean isRowError(SQLException e) {
+        String state = e.getSQLState();
+        return state != null && (state.startsWith("22") || state.startsWith("23") || state.startsWith("54")
+                || state.equals("42804") || state.equals("XX001"));
+    }
+
+    /** An undefined table or column: the statement was built from a catalog that is out of date. */
+    static boolean isTableChange(SQLException e) {
+        return "42703".equals(e.getSQLState()) || "42P01".equals(e.getSQLState());
+    }
+
+    static boolean isTransient(SQLException e) {
+        String state = e.getSQLState();
+        return state == null || state.startsWith("08") || state.startsWith("57P") || state.equals("53300")
+                || state.equals("40001") || state.equals("40P01");
+    }
+
+    private Connection connection() throws SQLException {
+        if (connection == null || connection.isClosed()) {
+            connection = DriverManager.getConnection(config.connectionUrl(), config.connectionProperties());
+            connection.setAutoCommit(false);
+        }
+        return connection;
+    }
+
+    private static int count(Map<TableRef, List<RowChange>> byTable) {
+        return byTable.values().stream().mapToInt(List::size).sum();
+    }
+
+    private void rollbackQuietly() {
+        try {
+            if (connection != null && !connection.isClosed()) {
+                connection.rollback();
+            }
+        } catch (SQLException ignored) {
+            closeQuietly();
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            if (connection != null) {
+                connection.close();
+            }
+        } catch (SQLException ignored) {
+            // the connection is already broken
+        }
+        connection = null;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectException("Interrupted while waiting to retry", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly();
+    }
+}

@@ -1,0 +1,112 @@
+package io.pgcdc.sink;
+
+import java.util.List;
+import java.util.StringJoiner;
+
+import io.pgcdc.sink.SinkConfig.GuardMode;
+
+/**
+ * Every SQL text the sink runs is built here. The whole batch for a table travels as ONE
+ * parameter, a JSON array, expanded by {@code jsonb_to_recordset} with the target's own
+ * column types; identifiers are always quoted.
+ */
+final class PgDialect {
+
+    /** Fields of a delete's JSON row beside the key columns. */
+    static final String COMMIT_TIME_FIELD = "__pgcdc_commit_time";
+    static final String POSITION_FIELD = "__pgcdc_position";
+
+    private PgDialect() {
+    }
+
+    static String quote(String identifier) {
+        return '"' + identifier.replace("\"", "\"\"") + '"';
+    }
+
+    /**
+     * An upsert of {@code columns} (which include the key). Under a guard an existing row is only
+     * updated by a strictly newer version, so replays and late arrivals change nothing.
+     */
+    static String upsert(TargetTable table, List<String> columns, GuardMode mode, String guardColumn) {
+        StringJoiner names = new StringJoiner(", ");
+        columns.forEach(c -> names.add(quote(c)));
+        StringBuilder sql = new StringBuilder("INSERT INTO ").append(table.ref().quoted()).append(" AS t (").append(names)
+                .append(") SELECT ").append(names).append(" FROM ").append(recordset(table, columns, List.of()))
+                .append(" ON CONFLICT (");
+        StringJoiner keys = new StringJoiner(", ");
+        table.keyColumns().forEach(k -> keys.add(quote(k)));
+        sql.append(keys).append(") DO ");
+        StringJoiner set = new StringJoiner(", ");
+        for (String column : columns) {
+            if (!table.keyColumns().contains(column)) {
+                set.add(quote(column) + " = excluded." + quote(column));
+            }
+        }
+        if (set.length() == 0) {
+            return sql.append("NOTHING").toString();
+        }
+        sql.append("UPDATE SET ").append(set);
+        if (mode != GuardMode.NONE) {
+            String guard = quote(guardColumn);
+            sql.append(" WHERE t.").append(guard).append(" IS NULL OR t.").append(guard).append(" < excluded.").append(guard);
+        }
+        return sql.toString();
+    }
+
+    /** A delete of the keyed rows, guarded like upserts: it does not remove a row written after it. */
+    static String delete(TargetTable table, GuardMode mode, String guardColumn) {
+        return "DELETE FROM " + table.ref().quoted() + " AS t USING " + deleteRecordset(table) + " WHERE "
+                + keyMatch(table) + deleteGuard(table, mode, guardColumn);
+    }
+
+    /** A soft delete: sets {@code column} to true (boolean) or to the delete's commit time. */
+    static String softDelete(TargetTable table, String column, GuardMode mode, String guardColumn) {
+        TargetTable.Column target = table.columns().get(column);
+        String value = target.isBoolean() ? "true" : "d." + quote(COMMIT_TIME_FIELD);
+        String set = quote(column) + " = " + value;
+        if (mode == GuardMode.SOURCE_LSN) {
+            set += ", " + quote(guardColumn) + " = d." + quote(POSITION_FIELD);
+        }
+        return "UPDATE " + table.ref().quoted() + " AS t SET " + set + " FROM " + deleteRecordset(table) + " WHERE "
+                + keyMatch(table) + deleteGuard(table, mode, guardColumn);
+    }
+
+    private static String deleteRecordset(TargetTable table) {
+        return recordset(table, table.keyColumns(), List.of(
+                quote(COMMIT_TIME_FIELD) + " timestamptz", quote(POSITION_FIELD) + " numeric"));
+    }
+
+    private static String keyMatch(TargetTable table) {
+        StringJoiner match = new StringJoiner(" AND ");
+        table.keyColumns().forEach(k -> match.add("t." + quote(k) + " = d." + quote(k)));
+        return match.toString();
+    }
+
+    /**
+     * Column mode compares a timestamp guard with the delete's commit time (the row must not have
+     * been written after the delete committed); a guard of another type cannot be compared with a
+     * time, so such deletes are unguarded. Source-position mode compares positions.
+     */
+    private static String deleteGuard(TargetTable table, GuardMode mode, String guardColumn) {
+        String guard = "t." + quote(guardColumn);
+        if (mode == GuardMode.SOURCE_LSN) {
+            return " AND (" + guard + " IS NULL OR d." + quote(POSITION_FIELD) + " IS NULL OR " + guard + " < d."
+                    + quote(POSITION_FIELD) + ")";
+        }
+        TargetTable.Column column = table.columns().get(guardColumn);
+        if (mode == GuardMode.COLUMN && column != null && column.isTimestamp()) {
+            return " AND (" + guard + " IS NULL OR d." + quote(COMMIT_TIME_FIELD) + " IS NULL OR " + guard + " <= d."
+                    + quote(COMMIT_TIME_FIELD) + ")";
+        }
+        return "";
+    }
+
+    private static String recordset(TargetTable table, List<String> columns, List<String> extraDefinitions) {
+        StringJoiner definitions = new StringJoiner(", ");
+        for (String column : columns) {
+            definitions.add(quote(column) + " " + table.columns().get(column).sqlType());
+        }
+        extraDefinitions.forEach(definitions::add);
+        return "jsonb_to_recordset(?::jsonb) AS d(" + definitions + ")";
+    }
+}

@@ -1,0 +1,168 @@
+package io.pgcdc.sink;
+
+import java.math.BigInteger;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.SinkRecord;
+
+/**
+ * Reads the four accepted record shapes into {@link RowChange}s: this project's source
+ * envelope, Debezium's PostgreSQL envelope, flat Struct rows and schemaless JSON maps. An
+ * envelope (with or without schema) is recognised by its {@code op} and {@code before} or
+ * {@code after} fields; anything else is a row to upsert.
+ */
+final class RecordParser {
+
+    private static final BigInteger TWO_POW_64 = BigInteger.ONE.shiftLeft(64);
+
+    private final TableNames tableNames;
+
+    RecordParser(String tableNameFormat) {
+        this.tableNames = new TableNames(tableNameFormat);
+    }
+
+    /** Null for records that change nothing: tombstones and truncates. */
+    RowChange parse(SinkRecord record) {
+        Object value = record.value();
+        if (value == null) {
+            return null;
+        }
+        Map<String, Object> fields = fields(record.valueSchema(), value, record);
+        boolean envelope = fields.containsKey("op") && (fields.containsKey("after") || fields.containsKey("before"));
+        if (!envelope) {
+            return new RowChange(tableNames.resolve(record.topic(), null), RowChange.Op.UPSERT, fields, null, null, record);
+        }
+        Object op = fields.get("op");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> source = fields.get("source") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+        TableRef table = tableNames.resolve(record.topic(), source);
+        BigInteger position = position(source);
+        Long commitMicros = commitMicros(source);
+        switch (String.valueOf(op)) {
+            case "c":
+            case "r":
+            case "u":
+                return new RowChange(table, RowChange.Op.UPSERT, row(fields.get("after"), source, record, "after"),
+                        position, commitMicros, record);
+            case "d": {
+                Map<String, Object> identity = new LinkedHashMap<>(keyFields(record));
+                Object before = fields.get("before");
+                if (before != null) {
+                    row(before, null, record, "before").forEach((k, v) -> {
+                        if (v != null) {
+                            identity.putIfAbsent(k, v);
+                        }
+                    });
+                }
+                return new RowChange(table, RowChange.Op.DELETE, identity, position, commitMicros, record);
+            }
+            case "t":
+                return null;
+            default:
+                throw new DataException("Record " + where(record) + " has op '" + op + "'; expected c, r, u, d or t");
+        }
+    }
+
+    /** The row with unchanged TOAST columns (named in the source block) left out: unknown, not null. */
+    private static Map<String, Object> row(Object value, Map<String, Object> source, SinkRecord record, String which) {
+        if (!(value instanceof Map<?, ?>)) {
+            throw new DataException("Record " + where(record) + " is an envelope without a usable '" + which + "' row");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> row = (Map<String, Object>) value;
+        Object unchanged = source == null ? null : source.get("unchanged_toast");
+        if (unchanged instanceof List<?> names && !names.isEmpty()) {
+            row = new LinkedHashMap<>(row);
+            for (Object name : names) {
+                row.remove(String.valueOf(name));
+            }
+        }
+        return row;
+    }
+
+    private static Map<String, Object> keyFields(SinkRecord record) {
+        if (record.key() == null) {
+            return Map.of();
+        }
+        return fields(record.keySchema(), record.key(), record);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> fields(Schema schema, Object value, SinkRecord record) {
+        if (value instanceof Struct struct) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            for (Field field : struct.schema().fields()) {
+                Object v = struct.get(field);
+                out.put(field.name(), v instanceof Struct nested && isRow(field)
+                        ? fields(field.schema(), nested, record) : JsonValues.of(field.schema(), v));
+            }
+            return out;
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            map.forEach((k, v) -> out.put(String.valueOf(k), JsonValues.of(null, v)));
+            return out;
+        }
+        throw new DataException("Record " + where(record) + " is neither a Struct nor a JSON object but "
+                + value.getClass().getSimpleName() + (schema == null ? "" : " (schema type " + schema.type() + ")"));
+    }
+
+    /** Envelope parts stay maps of their fields (not JSON values) so they can be read as rows. */
+    private static boolean isRow(Field field) {
+        return switch (field.name()) {
+            case "before", "after", "source" -> true;
+            default -> false;
+        };
+    }
+
+    /** (commit order, order within the transaction) as one number: hi * 2^64 + lo. */
+    static BigInteger position(Map<String, Object> source) {
+        if (source == null) {
+            return null;
+        }
+        Object commit = source.get("lsn_commit");
+        Object index = source.get("change_index");
+        if (commit instanceof Number c && index instanceof Number i) {
+            return combine(c.longValue(), i.longValue());
+        }
+        // Debezium: sequence = ["<commit LSN of the previous transaction>", "<this change's LSN>"].
+        Object sequence = source.get("sequence");
+        if (sequence instanceof String s && s.startsWith("[")) {
+            String[] parts = s.substring(1, s.length() - 1).split(",");
+            if (parts.length == 2) {
+                return combine(parseLsn(parts[0]), parseLsn(parts[1]));
+            }
+        }
+        Object lsn = source.get("lsn");
+        return lsn instanceof Number n ? combine(0, n.longValue()) : null;
+    }
+
+    private static long parseLsn(String quoted) {
+        String text = quoted.trim().replace("\"", "");
+        return text.isEmpty() || text.equals("null") ? 0 : Long.parseLong(text);
+    }
+
+    private static BigInteger combine(long hi, long lo) {
+        return new BigInteger(Long.toUnsignedString(hi)).multiply(TWO_POW_64).add(new BigInteger(Long.toUnsignedString(lo)));
+    }
+
+    private static Long commitMicros(Map<String, Object> source) {
+        if (source == null) {
+            return null;
+        }
+        if (source.get("ts_us") instanceof Number us) {
+            return us.longValue();
+        }
+        return source.get("ts_ms") instanceof Number ms ? ms.longValue() * 1000 : null;
+    }
+
+    static String where(SinkRecord record) {
+        return "at " + record.topic() + "-" + record.kafkaPartition() + "@" + record.kafkaOffset();
+    }
+}

@@ -1,0 +1,224 @@
+package io.pgcdc.sink;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+import org.postgresql.PGProperty;
+
+/** Configuration of the sink connector. Names follow the JDBC sinks where the meaning is the same. */
+public final class SinkConfig extends AbstractConfig {
+
+    private static final String GROUP_CONNECTION = "Connection";
+    private static final String GROUP_WRITES = "Writes";
+    private static final String GROUP_RETRIES = "Retries";
+
+    public static final String CONNECTION_URL_CONFIG = "connection.url";
+    private static final String CONNECTION_URL_DOC = "JDBC URL of the target PostgreSQL database, e.g. jdbc:postgresql://olap:5432/analytics.";
+
+    public static final String CONNECTION_USERNAME_CONFIG = "connection.username";
+    private static final String CONNECTION_USERNAME_DOC = "User to connect as: needs INSERT, UPDATE, DELETE and SELECT on the target tables.";
+
+    public static final String CONNECTION_PASSWORD_CONFIG = "connection.password";
+    private static final String CONNECTION_PASSWORD_DOC = "Password of the user.";
+
+    public static final String TABLE_NAME_FORMAT_CONFIG = "table.name.format";
+    private static final String TABLE_NAME_FORMAT_DOC = "Target table as 'schema.table' (or 'table', in public), with placeholders "
+            + "${topic}, ${source.schema} and ${source.table}. The source placeholders come from the record's source block; "
+            + "without one they are the topic's last two dot-separated segments.";
+    public static final String TABLE_NAME_FORMAT_DEFAULT = "${source.schema}.${source.table}";
+
+    public static final String GUARD_COLUMN_CONFIG = "upsert.guard.column";
+    private static final String GUARD_COLUMN_DOC = "The column whose value decides which version of a row is newer: "
+            + "the record's value for it (mode 'column') or the record's source position (mode 'source_lsn').";
+    public static final String GUARD_COLUMN_DEFAULT = "updated_at";
+
+    public static final String GUARD_MODE_CONFIG = "upsert.guard.mode";
+    private static final String GUARD_MODE_DOC = "'column': an upsert or delete applies only if the stored row's guard column is "
+            + "older (replays and late arrivals are no-ops); 'source_lsn': the guard column (numeric) holds the source "
+            + "position of the change that wrote the row, set by the sink; 'none': last write wins.";
+    public static final String GUARD_MODE_DEFAULT = "column";
+
+    public static final String DELETE_MODE_CONFIG = "delete.mode";
+    private static final String DELETE_MODE_DOC = "'delete' removes the row, 'soft' sets delete.soft.column, 'ignore' skips deletes.";
+    public static final String DELETE_MODE_DEFAULT = "delete";
+
+    public static final String DELETE_SOFT_COLUMN_CONFIG = "delete.soft.column";
+    private static final String DELETE_SOFT_COLUMN_DOC = "With delete.mode=soft: the column a delete sets, to true for a boolean "
+            + "column, else to the delete's commit time.";
+    public static final String DELETE_SOFT_COLUMN_DEFAULT = "deleted_at";
+
+    public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";
+    private static final String BATCH_MAX_ROWS_DOC = "Most rows bound into one statement; larger groups are written in several "
+            + "statements of the same transaction.";
+    public static final int BATCH_MAX_ROWS_DEFAULT = 10_000;
+
+    public static final String FIELDS_INCLUDE_LIST_CONFIG = "fields.include.list";
+    private static final String FIELDS_INCLUDE_LIST_DOC = "Columns to write (empty: all the target has).";
+
+    public static final String FIELDS_EXCLUDE_LIST_CONFIG = "fields.exclude.list";
+    private static final String FIELDS_EXCLUDE_LIST_DOC = "Columns never written.";
+
+    public static final String MISSING_COLUMNS_MODE_CONFIG = "fields.missing.mode";
+    private static final String MISSING_COLUMNS_MODE_DOC = "What to do with record fields the target table lacks: 'ignore' "
+            + "(logged once per table) or 'fail'.";
+    public static final String MISSING_COLUMNS_MODE_DEFAULT = "ignore";
+
+    public static final String MAX_RETRIES_CONFIG = "max.retries";
+    private static final String MAX_RETRIES_DOC = "How often a batch is retried after a lost connection before the task fails.";
+    public static final int MAX_RETRIES_DEFAULT = 10;
+
+    public static final String RETRY_BACKOFF_CONFIG = "retry.backoff.ms";
+    private static final String RETRY_BACKOFF_DOC = "Wait before the first retry; doubles with each retry, up to 30 s.";
+    public static final int RETRY_BACKOFF_DEFAULT = 500;
+
+    public static final ConfigDef CONFIG_DEF = configDef();
+
+    public enum GuardMode { COLUMN, SOURCE_LSN, NONE }
+
+    public enum DeleteMode { DELETE, SOFT, IGNORE }
+
+    private final Set<String> includedFields;
+    private final Set<String> excludedFields;
+
+    public SinkConfig(Map<?, ?> props) {
+        super(CONFIG_DEF, props);
+        includedFields = names(FIELDS_INCLUDE_LIST_CONFIG);
+        excludedFields = names(FIELDS_EXCLUDE_LIST_CONFIG);
+    }
+
+    private static ConfigDef configDef() {
+        int order = 0;
+        ConfigDef def = new ConfigDef()
+                .define(CONNECTION_URL_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new UrlValidator(), Importance.HIGH,
+                        CONNECTION_URL_DOC, GROUP_CONNECTION, ++order, Width.LONG, "JDBC URL")
+                .define(CONNECTION_USERNAME_CONFIG, Type.STRING, null, Importance.HIGH,
+                        CONNECTION_USERNAME_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "User")
+                .define(CONNECTION_PASSWORD_CONFIG, Type.PASSWORD, null, Importance.HIGH,
+                        CONNECTION_PASSWORD_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "Password");
+        order = 0;
+        def.define(TABLE_NAME_FORMAT_CONFIG, Type.STRING, TABLE_NAME_FORMAT_DEFAULT, new ConfigDef.NonEmptyString(),
+                        Importance.MEDIUM, TABLE_NAME_FORMAT_DOC, GROUP_WRITES, ++order, Width.LONG, "Table name format")
+                .define(GUARD_COLUMN_CONFIG, Type.STRING, GUARD_COLUMN_DEFAULT, new ConfigDef.NonEmptyString(),
+                        Importance.HIGH, GUARD_COLUMN_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Guard column")
+                .define(GUARD_MODE_CONFIG, Type.STRING, GUARD_MODE_DEFAULT, enumValidator(GuardMode.values()),
+                        Importance.HIGH, GUARD_MODE_DOC, GROUP_WRITES, ++order, Width.SHORT, "Guard mode")
+                .define(DELETE_MODE_CONFIG, Type.STRING, DELETE_MODE_DEFAULT, enumValidator(DeleteMode.values()),
+                        Importance.MEDIUM, DELETE_MODE_DOC, GROUP_WRITES, ++order, Width.SHORT, "Delete mode")
+                .define(DELETE_SOFT_COLUMN_CONFIG, Type.STRING, DELETE_SOFT_COLUMN_DEFAULT, new ConfigDef.NonEmptyString(),
+                        Importance.LOW, DELETE_SOFT_COLUMN_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Soft delete column")
+                .define(BATCH_MAX_ROWS_CONFIG, Type.INT, BATCH_MAX_ROWS_DEFAULT, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+                        BATCH_MAX_ROWS_DOC, GROUP_WRITES, ++order, Width.SHORT, "Rows per statement")
+                .define(FIELDS_INCLUDE_LIST_CONFIG, Type.LIST, "", Importance.LOW, FIELDS_INCLUDE_LIST_DOC,
+                        GROUP_WRITES, ++order, Width.LONG, "Include fields")
+                .define(FIELDS_EXCLUDE_LIST_CONFIG, Type.LIST, "", Importance.LOW, FIELDS_EXCLUDE_LIST_DOC,
+                        GROUP_WRITES, ++order, Width.LONG, "Exclude fields")
+                .define(MISSING_COLUMNS_MODE_CONFIG, Type.STRING, MISSING_COLUMNS_MODE_DEFAULT,
+                        ConfigDef.ValidString.in("ignore", "fail"), Importance.LOW, MISSING_COLUMNS_MODE_DOC,
+                        GROUP_WRITES, ++order, Width.SHORT, "Missing columns");
+        order = 0;
+        def.define(MAX_RETRIES_CONFIG, Type.INT, MAX_RETRIES_DEFAULT, ConfigDef.Range.atLeast(0), Importance.LOW,
+                        MAX_RETRIES_DOC, GROUP_RETRIES, ++order, Width.SHORT, "Max retries")
+                .define(RETRY_BACKOFF_CONFIG, Type.INT, RETRY_BACKOFF_DEFAULT, ConfigDef.Range.atLeast(0), Importance.LOW,
+                        RETRY_BACKOFF_DOC, GROUP_RETRIES, ++order, Width.SHORT, "Retry backoff");
+        return def;
+    }
+
+    public String connectionUrl() {
+        return getString(CONNECTION_URL_CONFIG);
+    }
+
+    /** Connection properties; the session works in UTC so that zone-less timestamps are read as written. */
+    public Properties connectionProperties() {
+        Properties props = new Properties();
+        String user = getString(CONNECTION_USERNAME_CONFIG);
+        if (user != null) {
+            PGProperty.USER.set(props, user);
+        }
+        Password password = getPassword(CONNECTION_PASSWORD_CONFIG);
+        if (password != null && !password.value().isEmpty()) {
+            PGProperty.PASSWORD.set(props, password.value());
+        }
+        PGProperty.APPLICATION_NAME.set(props, "pgcdc-sink");
+        PGProperty.OPTIONS.set(props, "-c TimeZone=UTC");
+        return props;
+    }
+
+    public String tableNameFormat() {
+        return getString(TABLE_NAME_FORMAT_CONFIG);
+    }
+
+    public String guardColumn() {
+        return getString(GUARD_COLUMN_CONFIG);
+    }
+
+    public GuardMode guardMode() {
+        return GuardMode.valueOf(getString(GUARD_MODE_CONFIG).toUpperCase(Locale.ROOT));
+    }
+
+    public DeleteMode deleteMode() {
+        return DeleteMode.valueOf(getString(DELETE_MODE_CONFIG).toUpperCase(Locale.ROOT));
+    }
+
+    public String softDeleteColumn() {
+        return getString(DELETE_SOFT_COLUMN_CONFIG);
+    }
+
+    public int batchMaxRows() {
+        return getInt(BATCH_MAX_ROWS_CONFIG);
+    }
+
+    public boolean failOnMissingColumns() {
+        return "fail".equals(getString(MISSING_COLUMNS_MODE_CONFIG));
+    }
+
+    public int maxRetries() {
+        return getInt(MAX_RETRIES_CONFIG);
+    }
+
+    public int retryBackoffMs() {
+        return getInt(RETRY_BACKOFF_CONFIG);
+    }
+
+    /** Whether a column may be written, by the include and exclude lists. */
+    public boolean writes(String column) {
+        return (includedFields.isEmpty() || includedFields.contains(column)) && !excludedFields.contains(column);
+    }
+
+    private Set<String> names(String key) {
+        List<String> values = getList(key);
+        return values.stream().map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
+    }
+
+    private static ConfigDef.Validator enumValidator(Enum<?>[] values) {
+        String[] names = new String[values.length];
+        for (int i = 0; i < values.length; i++) {
+            names[i] = values[i].name().toLowerCase(Locale.ROOT);
+        }
+        return ConfigDef.ValidString.in(names);
+    }
+
+    private static final class UrlValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value == null || !((String) value).startsWith("jdbc:postgresql:")) {
+                throw new ConfigException(name, value, "must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database)");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "jdbc:postgresql://host:port/database";
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package io.pgcdc.sink;
+
+import java.util.List;
+import java.util.Map;
+
+/** A target table as its catalog describes it: columns with their SQL types, and the conflict key. */
+public record TargetTable(TableRef ref, Map<String, Column> columns, List<String> keyColumns) {
+
+    /** @param sqlType the type as {@code format_type} prints it, usable in a cast */
+    public record Column(String name, String sqlType, String typeName) {
+
+        boolean isJson() {
+            return typeName.equals("json") || typeName.equals("jsonb");
+        }
+
+        boolean isBytea() {
+            return typeName.equals("bytea");
+        }
+
+        boolean isBoolean() {
+            return typeName.equals("bool");
+        }
+
+        boolean isTimestamp() {
+            return typeName.equals("timestamptz") || typeName.equals("timestamp");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.pgcdc.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import io.pgcdc.sink.SinkConfig.GuardMode;
+
+class PgDialectTest {
+
+    private static TargetTable table(String schema, String name, List<String> key, String... columnsAndTypes) {
+        Map<String, TargetTable.Column> columns = new LinkedHashMap<>();
+        for (int i = 0; i < columnsAndTypes.length; i += 2) {
+            String type = columnsAndTypes[i + 1];
+            columns.put(columnsAndTypes[i], new TargetTable.Column(columnsAndTypes[i], type,
+                    type.startsWith("timestamp with") ? "timestamptz" : type));
+        }
+        return new TargetTable(new TableRef(schema, name), columns, key);
+    }
+
+    private static final TargetTable ORDERS = table("olap", "orders", List.of("id"),
+            "id", "bigint", "total", "numeric(10,2)", "updated_at", "timestamp with time zone");
+
+    @Test
+    void guardedUpsertFromOneJsonParameter() {
+        assertEquals("INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\", \"updated_at\") "
+                + "SELECT \"id\", \"total\", \"updated_at\" FROM jsonb_to_recordset(?::jsonb) "
+                + "AS d(\"id\" bigint, \"total\" numeric(10,2), \"updated_at\" timestamp with time zone) "
+                + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\", \"updated_at\" = excluded.\"updated_at\" "
+                + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\"",
+                PgDialect.upsert(ORDERS, List.of("id", "total", "updated_at"), GuardMode.COLUMN, "updated_at"));
+    }
+
+    @Test
+    void unguardedUpsertAndKeyOnlyUpsert() {
+        assertEquals("INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\") SELECT \"id\", \"total\" FROM "
+                + "jsonb_to_recordset(?::jsonb) AS d(\"id\" bigint, \"total\" numeric(10,2)) "
+                + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\"",
+                PgDialect.upsert(ORDERS, List.of("id", "total"), GuardMode.NONE, "updated_at"));
+        assertEquals("INSERT INTO \"olap\".\"orders\" AS t (\"id\") SELECT \"id\" FROM jsonb_to_recordset(?::jsonb) "
+                + "AS d(\"id\" bigint) ON CONFLICT (\"id\") DO NOTHING",
+                PgDialect.upsert(ORDERS, List.of("id"), GuardMode.COLUMN, "updated_at"));
+    }
+
+    @Test
+    void deleteIsGuardedByCommitTimeOrPosition() {
+        assertEquals("DELETE FROM \"olap\".\"orders\" AS t USING jsonb_to_recordset(?::jsonb) AS d(\"id\" bigint, "
+                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
+                + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
+                PgDialect.delete(ORDERS, GuardMode.COLUMN, "updated_at"));
+        TargetTable versioned = table("public", "v", List.of("id"), "id", "int", "pos", "numeric");
+        assertEquals("DELETE FROM \"public\".\"v\" AS t USING jsonb_to_recordset(?::jsonb) AS d(\"id\" int, "
+                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
+                + "(t.\"pos\" IS NULL OR d.\"__pgcdc_position\" IS NULL OR t.\"pos\" < d.\"__pgcdc_position\")",
+                PgDialect.delete(versioned, GuardMode.SOURCE_LSN, "pos"));
+    }
+
+    @Test
+    void softDeleteSetsTheColumn() {
+        TargetTable flagged = table("public", "f", List.of("id"), "id", "int", "deleted", "bool", "updated_at", "timestamp");
+        assertEquals("UPDATE \"public\".\"f\" AS t SET \"deleted\" = true FROM jsonb_to_recordset(?::jsonb) AS d(\"id\" int, "
+                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
+                + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
+                PgDialect.softDelete(flagged, "deleted", GuardMode.COLUMN, "updated_at"));
+    }
+
+    @Test
+    void hostileIdentifiersAreQuoted() {
+        TargetTable hostile = table("we\"ird", "Order Lines; DROP TABLE x", List.of("Id"), "Id", "int", "select", "text");
+        assertEquals("INSERT INTO \"we\"\"ird\".\"Order Lines; DROP TABLE x\" AS t (\"Id\", \"select\") SELECT \"Id\", \"select\" "
+                + "FROM jsonb_to_recordset(?::jsonb) AS d(\"Id\" int, \"select\" text) ON CONFLICT (\"Id\") DO UPDATE "
+                + "SET \"select\" = excluded.\"select\"", PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x"));
+    }
+}
