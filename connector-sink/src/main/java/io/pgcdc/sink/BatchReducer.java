@@ -28,9 +28,24 @@ final class BatchReducer {
                 Object value = change.columns().get(column);
                 key.add(value == null ? null : value.toString());
             }
-            newest.merge(key, change, (a, b) -> isNewer(b, a, guardColumn) ? b : a);
+            newest.merge(key, change, (a, b) -> isNewer(b, a, guardColumn) ? carryOver(a, b) : a);
         }
         return new ArrayList<>(newest.values());
+    }
+
+    /**
+     * The newer upsert {@code b} with the columns it does not carry (unchanged TOAST values)
+     * taken from the older upsert {@code a} of the same batch: they are unknown in {@code b},
+     * and {@code a} knew them.
+     */
+    private static RowChange carryOver(RowChange a, RowChange b) {
+        if (a.op() != RowChange.Op.UPSERT || b.op() != RowChange.Op.UPSERT
+                || b.columns().keySet().containsAll(a.columns().keySet())) {
+            return b;
+        }
+        Map<String, Object> columns = new LinkedHashMap<>(a.columns());
+        columns.putAll(b.columns());
+        return new RowChange(b.table(), b.op(), columns, b.position(), b.commitMicros(), b.record());
     }
 
     /** Whether {@code b}, which arrived after {@code a}, is the newer change of the same row. */

@@ -46,4 +46,15 @@ class BatchReducerTest {
         RowChange reinsert = change(RowChange.Op.UPSERT, 1, "2024-01-03T00:00:00Z", 4L, 4);
         assertEquals(List.of(reinsert), BatchReducer.newestPerKey(List.of(insert, delete, reinsert), List.of("id"), "updated_at"));
     }
+
+    @Test
+    void columnsTheNewerChangeDoesNotCarryComeFromTheOlderOne() {
+        RowChange insert = new RowChange(T, RowChange.Op.UPSERT, Map.of("id", 1, "body", "long text", "n", 1), null, null,
+                new SinkRecord("topic", 0, null, null, null, null, 1));
+        RowChange update = new RowChange(T, RowChange.Op.UPSERT, Map.of("id", 1, "n", 2), null, null,
+                new SinkRecord("topic", 0, null, null, null, null, 2));
+        RowChange merged = BatchReducer.newestPerKey(List.of(insert, update), List.of("id"), null).get(0);
+        assertEquals(Map.of("id", 1, "body", "long text", "n", 2), merged.columns());
+        assertEquals(update.record(), merged.record());
+    }
 }

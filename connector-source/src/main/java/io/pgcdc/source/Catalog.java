@@ -10,6 +10,6 @@ public interface Catalog {
     /** The primary key column names of a table; empty if it has none. */
     Set<String> primaryKey(int relationId);
 
-    /** A type by OID; fails with a clear message if the database does not know it. */
+    /** A type by OID; one the database no longer knows comes back as a type without mapping (carried as text). */
     PgType type(int oid);
 }

@@ -49,6 +49,12 @@ public final class ChangeEventEmitter {
     public record QuietPoint(long lsn, SourceOffset after) { }
 
     private final SourceConfig config;
+    private final boolean transactionMetadata;
+    private final boolean tombstones;
+    private final boolean emitsInserts;
+    private final boolean emitsUpdates;
+    private final boolean emitsDeletes;
+    private final boolean emitsTruncates;
     private final Catalog catalog;
     private final TableSchemaBuilder schemaBuilder;
     private final ChangeRecordFactory records;
@@ -76,6 +82,12 @@ public final class ChangeEventEmitter {
     public ChangeEventEmitter(SourceConfig config, Catalog catalog, ChangeRecordFactory records, SourceOffset resumeAfter,
                               RecordSink sink) {
         this.config = config;
+        this.transactionMetadata = config.provideTransactionMetadata();
+        this.tombstones = config.tombstonesOnDelete();
+        this.emitsInserts = config.emits("c");
+        this.emitsUpdates = config.emits("u");
+        this.emitsDeletes = config.emits("d");
+        this.emitsTruncates = config.emits("t");
         this.catalog = catalog;
         this.records = records;
         this.sink = sink;
@@ -149,7 +161,7 @@ public final class ChangeEventEmitter {
         } else if (message instanceof Insert insert) {
             int ordinal = nextOrdinal();
             TableSchema table = table(insert.relationId());
-            if (table != null && config.emits("c")) {
+            if (table != null && emitsInserts) {
                 emitChange(table, "c", ordinal, 0, null, insert.newTuple(), insert.newTuple(), lsn, bytes);
             }
         } else if (message instanceof Update update) {
@@ -157,7 +169,7 @@ public final class ChangeEventEmitter {
         } else if (message instanceof Delete delete) {
             int ordinal = nextOrdinal();
             TableSchema table = table(delete.relationId());
-            if (table != null && config.emits("d")) {
+            if (table != null && emitsDeletes) {
                 emitDelete(table, ordinal, 0, delete.oldTuple(), lsn, bytes);
             }
         } else if (message instanceof Truncate truncate) {
@@ -175,7 +187,7 @@ public final class ChangeEventEmitter {
 
     private void update(Update update, int ordinal, long lsn, long bytes) throws InterruptedException {
         TableSchema table = table(update.relationId());
-        if (table == null || !config.emits("u")) {
+        if (table == null || !emitsUpdates) {
             return;
         }
         TupleData old = update.oldTuple();
@@ -192,7 +204,7 @@ public final class ChangeEventEmitter {
     private void emitDelete(TableSchema table, int ordinal, int part, TupleData old, long lsn, long bytes)
             throws InterruptedException {
         emitChange(table, "d", ordinal, part, old, null, old, lsn, bytes);
-        if (config.tombstonesOnDelete() && table.keySchema() != null) {
+        if (tombstones && table.keySchema() != null) {
             Struct key = table.key(old);
             Transaction t = tx;
             emit(new ChangePosition(t.commitLsn(), ordinal, part + 1), offset -> records.tombstone(table, t, key, offset),
@@ -203,9 +215,9 @@ public final class ChangeEventEmitter {
     private void emitChange(TableSchema table, String op, int ordinal, int part, TupleData before, TupleData after,
                             TupleData keySource, long lsn, long bytes) throws InterruptedException {
         ChangePosition position = new ChangePosition(tx.commitLsn(), ordinal, part);
-        String tableName = table.schemaName() + "." + table.tableName();
-        long tableOrder = eventsPerTable.merge(tableName, 1L, Long::sum);
         long totalOrder = ++eventCount;
+        long tableOrder = transactionMetadata
+                ? eventsPerTable.merge(table.schemaName() + "." + table.tableName(), 1L, Long::sum) : 0;
         if (isResumed(position)) {
             return;
         }
@@ -214,13 +226,13 @@ public final class ChangeEventEmitter {
         Struct afterRow = after == null ? null : table.row(after);
         List<String> unchanged = after == null ? List.of() : table.unchangedToast(after);
         Transaction t = tx;
-        Struct block = config.provideTransactionMetadata() ? records.transactionBlock(t, totalOrder, tableOrder) : null;
+        Struct block = transactionMetadata ? records.transactionBlock(t, totalOrder, tableOrder) : null;
         emit(position, offset -> records.change(table, t, op, key, beforeRow, afterRow, unchanged, lsn, ordinal, block,
                 offset), bytes);
     }
 
     private void truncate(Truncate truncate, int ordinal, long lsn, long bytes) throws InterruptedException {
-        if (!config.emits("t")) {
+        if (!emitsTruncates) {
             return;
         }
         int[] ids = truncate.relationIds();
@@ -241,7 +253,7 @@ public final class ChangeEventEmitter {
         if (isResumed(position)) {
             return;
         }
-        if (config.provideTransactionMetadata() && !beginHandled) {
+        if (transactionMetadata && !beginHandled) {
             beginHandled = true;
             Transaction t = tx;
             ChangePosition begin = new ChangePosition(t.commitLsn(), ChangePosition.BEGIN, 0);
@@ -258,7 +270,7 @@ public final class ChangeEventEmitter {
     private void commit(Commit commit) throws InterruptedException {
         Transaction t = tx;
         tx = null;
-        if (config.provideTransactionMetadata() && eventCount > 0) {
+        if (transactionMetadata && eventCount > 0) {
             if (pending != null) {
                 release(pending, false, safeLsn);
             }
@@ -300,7 +312,7 @@ public final class ChangeEventEmitter {
             ignoredTables.add(relationId);
             return null;
         }
-        table = schemaBuilder.build(relation, catalog.primaryKey(relationId), catalog::type);
+        table = schemaBuilder.build(relation, () -> catalog.primaryKey(relationId), catalog::type);
         tables.put(relationId, table);
         return table;
     }

@@ -13,13 +13,14 @@ public final class PgSourceTask extends SourceTask {
 
     private static final Logger log = LoggerFactory.getLogger(PgSourceTask.class);
 
-    private SourceConfig config;
-    private Map<String, String> partition;
-    private RecordQueue queue;
-    private ReplicationReader reader;
-    private ChangeEventEmitter emitter;
-    private JdbcCatalog catalog;
-    private Thread readerThread;
+    // commit() runs on Connect's offset-commit thread, possibly while start() is still running.
+    private volatile SourceConfig config;
+    private volatile Map<String, String> partition;
+    private volatile RecordQueue queue;
+    private volatile ReplicationReader reader;
+    private volatile ChangeEventEmitter emitter;
+    private volatile JdbcCatalog catalog;
+    private volatile Thread readerThread;
 
     @Override
     public String version() {
@@ -38,8 +39,9 @@ public final class PgSourceTask extends SourceTask {
         catalog = new JdbcCatalog(config);
         reader = new ReplicationReader(config, queue);
         ChangeRecordFactory records = new ChangeRecordFactory(partition, config.topicPrefix(), config.dbname(), version());
-        emitter = new ChangeEventEmitter(config, catalog, records, stored, reader::enqueue);
-        reader.emitter(emitter);
+        ChangeEventEmitter newEmitter = new ChangeEventEmitter(config, catalog, records, stored, reader::enqueue);
+        reader.emitter(newEmitter);
+        emitter = newEmitter;
         readerThread = new Thread(reader, "pgcdc-replication-" + config.slotName());
         readerThread.setDaemon(true);
         readerThread.start();
@@ -55,7 +57,9 @@ public final class PgSourceTask extends SourceTask {
     /** Called by Connect after it stored offsets: read them back and confirm what they make safe. */
     @Override
     public void commit() {
-        if (reader == null) {
+        ReplicationReader reader = this.reader;
+        ChangeEventEmitter emitter = this.emitter;
+        if (reader == null || emitter == null) {
             return;
         }
         try {
@@ -87,7 +91,8 @@ public final class PgSourceTask extends SourceTask {
                 Thread.currentThread().interrupt();
             }
         }
-        if (catalog != null) {
+        // The catalog connection belongs to the reader thread; close it only once that thread is gone.
+        if (catalog != null && (readerThread == null || !readerThread.isAlive())) {
             catalog.close();
         }
         log.info("Stopped reading slot {} in {} ms", config == null ? null : config.slotName(),

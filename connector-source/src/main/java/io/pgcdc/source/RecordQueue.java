@@ -40,15 +40,21 @@ public final class RecordQueue {
         lock.lockInterruptibly();
         try {
             // A record larger than the byte bound still passes alone, or it could never pass.
+            long interval = TimeUnit.MILLISECONDS.toNanos(intervalMs);
+            long nextStatus = System.nanoTime() + interval;
             while (records.size() >= maxRecords || (!records.isEmpty() && bytes + size > maxBytes)) {
-                if (!notFull.await(intervalMs, TimeUnit.MILLISECONDS)) {
-                    lock.unlock();
-                    try {
-                        whileBlocked.run();
-                    } finally {
-                        lock.lock();
-                    }
+                long wait = nextStatus - System.nanoTime();
+                if (wait > 0) {
+                    notFull.awaitNanos(wait);
+                    continue;
                 }
+                lock.unlock();
+                try {
+                    whileBlocked.run();
+                } finally {
+                    lock.lock();
+                }
+                nextStatus = System.nanoTime() + interval;
             }
             records.addLast(record);
             sizes.addLast(size);

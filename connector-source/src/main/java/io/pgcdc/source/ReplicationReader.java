@@ -43,6 +43,7 @@ final class ReplicationReader implements Runnable {
     private volatile Connection connection;
     private PGReplicationStream stream;
     private long sentFlush;
+    private boolean streaming;
 
     ReplicationReader(SourceConfig config, RecordQueue queue) {
         this.config = config;
@@ -109,6 +110,10 @@ final class ReplicationReader implements Runnable {
                 log.warn("Replication connection to {}:{} lost ({}); reconnecting in {} ms", config.hostname(),
                         config.port(), e.getMessage(), backoff);
                 emitter.reset();
+                if (streaming) {
+                    backoff = BACKOFF_INITIAL_MS; // it had been streaming: a fresh loss, not a failing reconnect
+                    streaming = false;
+                }
                 if (!sleep(backoff)) {
                     return;
                 }
@@ -122,7 +127,6 @@ final class ReplicationReader implements Runnable {
             } finally {
                 closeConnection();
             }
-            backoff = BACKOFF_INITIAL_MS;
         }
     }
 
@@ -132,12 +136,13 @@ final class ReplicationReader implements Runnable {
         stream = connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
                 .withSlotName(config.slotName())
                 .withSlotOption("proto_version", 1)
-                .withSlotOption("publication_names", config.publicationName())
+                .withSlotOption("publication_names", Sql.quote(config.publicationName()))
                 .withStartPosition(LogSequenceNumber.valueOf(start))
                 .withStatusInterval(config.statusUpdateIntervalMs(), TimeUnit.MILLISECONDS)
                 .withAutomaticFlush(false)
                 .start();
         sentFlush = 0;
+        streaming = true;
         log.info("Streaming slot {} of {} from {}", config.slotName(), config.dbname(), LogSequenceNumber.valueOf(start));
         while (running) {
             applyFlush();

@@ -160,7 +160,7 @@ final class ReplicationSetup {
         long deadline = System.currentTimeMillis() + SLOT_RELEASE_WAIT_MS;
         while (true) {
             try (PreparedStatement ps = connection.prepareStatement(
-                    "SELECT s.plugin, s.database, s.active_pid, s.wal_status, r.client_addr::text "
+                    "SELECT s.plugin, s.database, s.active_pid, to_jsonb(s) ->> 'wal_status', r.client_addr::text "
                             + "FROM pg_catalog.pg_replication_slots s LEFT JOIN pg_catalog.pg_stat_replication r "
                             + "ON r.pid = s.active_pid WHERE s.slot_name = ?")) {
                 ps.setString(1, config.slotName());

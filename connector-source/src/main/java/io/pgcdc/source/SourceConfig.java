@@ -149,7 +149,12 @@ public final class SourceConfig extends AbstractConfig {
         order = 0;
         def.define(SLOT_NAME_CONFIG, Type.STRING, SLOT_NAME_DEFAULT, new IdentifierValidator(), Importance.HIGH,
                         SLOT_NAME_DOC, GROUP_REPLICATION, ++order, Width.MEDIUM, "Slot")
-                .define(PUBLICATION_NAME_CONFIG, Type.STRING, PUBLICATION_NAME_DEFAULT, new ConfigDef.NonEmptyString(),
+                .define(PUBLICATION_NAME_CONFIG, Type.STRING, PUBLICATION_NAME_DEFAULT, ConfigDef.LambdaValidator.with(
+                                (name, value) -> {
+                                    if (value == null || ((String) value).isEmpty() || ((String) value).contains("'")) {
+                                        throw new ConfigException(name, value, "must be a non-empty name without single quotes");
+                                    }
+                                }, () -> "a non-empty name without single quotes"),
                         Importance.HIGH, PUBLICATION_NAME_DOC, GROUP_REPLICATION, ++order, Width.MEDIUM, "Publication")
                 .define(PUBLICATION_AUTOCREATE_CONFIG, Type.STRING, PUBLICATION_AUTOCREATE_DEFAULT,
                         enumValidator(PublicationAutocreate.values()), Importance.MEDIUM,

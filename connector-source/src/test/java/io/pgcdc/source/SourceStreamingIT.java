@@ -129,7 +129,9 @@ class SourceStreamingIT {
                 + "num_free numeric, r real, d double precision, b boolean, t text, vc varchar(10), c char(3), u uuid, "
                 + "j json, jb jsonb, by bytea, dt date, tm time, ts timestamp, tstz timestamptz, iv interval, e mood, "
                 + "ai int[], at text[], m money)");
-        connect.configureConnector("types", sourceConfig(pg, DB, "types", "public\\.types"));
+        Map<String, String> config = sourceConfig(pg, DB, "types", "public\\.types");
+        config.put("publication.name", "Types Pub"); // a name that needs quoting in START_REPLICATION
+        connect.configureConnector("types", config);
         awaitRunning(connect, "types");
         pg.execute(DB, "INSERT INTO types VALUES (1, 32767, 9223372036854775807, 12345.678, "
                 + "3.14159265358979323846264338327950288, 1.5, 2.25, true, 'hello', 'var', 'ab', "

@@ -125,7 +125,8 @@ public final class ColumnConverter {
                     return text();
                 }
                 int precision = ((typmod - 4) >> 16) & 0xffff;
-                int scale = (typmod - 4) & 0xffff;
+                // The scale is an 11-bit signed field (negative scales exist since PostgreSQL 15).
+                int scale = (((typmod - 4) & 0x7ff) ^ 1024) - 1024;
                 Schema schema = Decimal.builder(scale).parameter("connect.decimal.precision", String.valueOf(precision))
                         .optional().build();
                 return new ColumnConverter(schema, t -> {

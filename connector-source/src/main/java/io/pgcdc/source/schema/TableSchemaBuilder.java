@@ -24,10 +24,15 @@ public final class TableSchemaBuilder {
     }
 
     /**
-     * @param primaryKey the table's primary key columns, from the catalog; when empty the
-     *                   replica identity index columns the Relation message flags are the key
+     * The key is what the stream itself identifies rows by: the replica identity columns the
+     * Relation message flags (the primary key by default, or the chosen unique index), so a
+     * delete always carries its key. Only when the identity is FULL (every column flagged) or
+     * NOTHING is the primary key taken from the catalog.
+     *
+     * @param primaryKey supplies the primary key columns; asked only for FULL and NOTHING identities
      */
-    public TableSchema build(Relation relation, Set<String> primaryKey, ColumnConverter.TypeResolver types) {
+    public TableSchema build(Relation relation, java.util.function.Supplier<Set<String>> primaryKey,
+                             ColumnConverter.TypeResolver types) {
         String base = topicPrefix + "." + relation.schema() + "." + relation.table();
         String schemaBase = schemaName(base);
         int count = relation.columns().size();
@@ -35,13 +40,14 @@ public final class TableSchemaBuilder {
         ColumnConverter[] converters = new ColumnConverter[count];
         SchemaBuilder row = SchemaBuilder.struct().name(schemaBase + ".Value").optional();
         List<Integer> keyColumns = new ArrayList<>();
-        boolean identityIsKey = primaryKey.isEmpty() && relation.replicaIdentity() == 'i';
+        boolean flagsAreKey = relation.replicaIdentity() == 'd' || relation.replicaIdentity() == 'i';
+        Set<String> catalogKey = flagsAreKey ? Set.of() : primaryKey.get();
         for (int i = 0; i < count; i++) {
             Relation.Column column = relation.columns().get(i);
             names[i] = column.name();
             converters[i] = ColumnConverter.forType(types.resolve(column.typeOid()), column.typeModifier(), types, decimals);
             row.field(column.name(), converters[i].schema());
-            if (primaryKey.contains(column.name()) || (identityIsKey && column.key())) {
+            if (flagsAreKey ? column.key() : catalogKey.contains(column.name())) {
                 keyColumns.add(i);
             }
         }

@@ -62,4 +62,12 @@ class ColumnConverterTest {
     void typesWithoutMappingTravelAsText() {
         assertEquals("(1,2,3)", converter(20001, -1, DecimalHandling.PRECISE).convert("(1,2,3)"));
     }
+
+    @Test
+    void negativeScaleIsDecoded() {
+        int numeric5Minus2 = (5 << 16 | (-2 & 0x7ff)) + 4;
+        ColumnConverter c = converter(1700, numeric5Minus2, DecimalHandling.PRECISE);
+        assertEquals("-2", c.schema().parameters().get(Decimal.SCALE_FIELD));
+        assertEquals(new BigDecimal("12300").setScale(-2), c.convert("12300"));
+    }
 }

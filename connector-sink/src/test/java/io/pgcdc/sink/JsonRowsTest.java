@@ -1,0 +1,57 @@
+package io.pgcdc.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.junit.jupiter.api.Test;
+
+class JsonRowsTest {
+
+    private static final TargetTable TABLE = new TargetTable(new TableRef("public", "t"), columns(), List.of("id"));
+
+    private static Map<String, TargetTable.Column> columns() {
+        Map<String, TargetTable.Column> columns = new LinkedHashMap<>();
+        columns.put("id", new TargetTable.Column("id", "bigint", "int8"));
+        columns.put("doc", new TargetTable.Column("doc", "jsonb", "jsonb"));
+        columns.put("bin", new TargetTable.Column("bin", "bytea", "bytea"));
+        columns.put("f", new TargetTable.Column("f", "double precision", "float8"));
+        columns.put("n", new TargetTable.Column("n", "numeric", "numeric"));
+        columns.put("arr", new TargetTable.Column("arr", "text[]", "_text"));
+        columns.put("pos", new TargetTable.Column("pos", "numeric", "numeric"));
+        return columns;
+    }
+
+    private static RowChange row(Map<String, Object> values, BigInteger position) {
+        return new RowChange(TABLE.ref(), RowChange.Op.UPSERT, values, position, 1_500_000L,
+                new SinkRecord("t", 0, null, null, null, null, 0));
+    }
+
+    @Test
+    void valuesTakeTheFormTheirColumnTypeNeeds() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("id", 1L);
+        values.put("doc", "{\"a\":[1,\"x\"]}");
+        values.put("bin", "3q0=");
+        values.put("f", Double.NaN);
+        values.put("n", new BigDecimal("1.000000000000000000001"));
+        values.put("arr", java.util.Arrays.asList("a\"b", null));
+        String json = JsonRows.upserts(TABLE, List.of(row(values, BigInteger.TEN)),
+                List.of("id", "doc", "bin", "f", "n", "arr", "pos"), "pos", null);
+        assertEquals("[{\"id\":1,\"doc\":{\"a\":[1,\"x\"]},\"bin\":\"\\\\xdead\",\"f\":\"NaN\","
+                + "\"n\":1.000000000000000000001,\"arr\":[\"a\\\"b\",null],\"pos\":10}]", json);
+    }
+
+    @Test
+    void deletesCarryKeyCommitTimeAndPosition() {
+        RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), BigInteger.ONE, 1_500_000L,
+                new SinkRecord("t", 0, null, null, null, null, 0));
+        assertEquals("[{\"id\":5,\"__pgcdc_commit_time\":\"1970-01-01T00:00:01.500Z\",\"__pgcdc_position\":1}]",
+                JsonRows.deletes(TABLE, List.of(delete)));
+    }
+}

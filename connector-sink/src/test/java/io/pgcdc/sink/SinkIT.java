@@ -1,0 +1,373 @@
+package io.pgcdc.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.connect.data.Decimal;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
+import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.pgcdc.testsupport.Await;
+import io.pgcdc.testsupport.ConnectCluster;
+import io.pgcdc.testsupport.PostgresServer;
+import io.pgcdc.testsupport.TopicReader;
+
+/** The sink against a real PostgreSQL and a real Connect worker, records produced to Kafka in every accepted shape. */
+class SinkIT {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(90);
+    private static final String DB = "olap";
+    private static PostgresServer pg;
+    private static EmbeddedConnectCluster connect;
+    private static KafkaProducer<byte[], byte[]> producer;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pg = PostgresServer.start();
+        pg.createDatabase(DB);
+        connect = ConnectCluster.start("sink", 1, Map.of());
+        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connect.kafka().bootstrapServers(),
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer",
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer"));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (producer != null) {
+            producer.close();
+        }
+        if (connect != null) {
+            connect.stop();
+        }
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    // ---- record builders -------------------------------------------------------------------------------
+
+    private static final JsonConverter WITH_SCHEMAS = converter(true);
+    private static final JsonConverter SCHEMALESS = converter(false);
+
+    private static JsonConverter converter(boolean schemas) {
+        JsonConverter c = new JsonConverter();
+        c.configure(Map.of("schemas.enable", String.valueOf(schemas), "decimal.format", "NUMERIC"), false);
+        return c;
+    }
+
+    private static final java.util.Set<String> TOPICS = new java.util.HashSet<>();
+
+    /** The broker does not create topics on first use; a send to a missing topic would block. */
+    private static void ensureTopic(String topic) {
+        if (TOPICS.add(topic)) {
+            connect.kafka().createTopic(topic, 1);
+        }
+    }
+
+    private static void send(String topic, JsonConverter converter, Schema schema, Object value) {
+        ensureTopic(topic);
+        producer.send(new ProducerRecord<>(topic, 0, null, converter.fromConnectData(topic, schema, value)));
+    }
+
+    private static void sendJson(String topic, String json) {
+        ensureTopic(topic);
+        producer.send(new ProducerRecord<>(topic, 0, null, json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static final Schema ORDER_ROW = SchemaBuilder.struct().optional().name("orders.Value")
+            .field("id", Schema.INT64_SCHEMA)
+            .field("total", Decimal.builder(2).optional().build())
+            .field("note", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("updated_at", SchemaBuilder.string().name("io.debezium.time.ZonedTimestamp").optional().build())
+            .build();
+    private static final Schema SOURCE = SchemaBuilder.struct().name("io.pgcdc.source.Source")
+            .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
+            .field("ts_us", Schema.INT64_SCHEMA).field("lsn_commit", Schema.INT64_SCHEMA)
+            .field("change_index", Schema.INT32_SCHEMA)
+            .field("unchanged_toast", SchemaBuilder.array(Schema.STRING_SCHEMA).optional().build()).build();
+
+    private static Schema envelope(Schema row) {
+        return SchemaBuilder.struct().field("before", row).field("after", row).field("source", SOURCE)
+                .field("op", Schema.STRING_SCHEMA).build();
+    }
+
+    private static final Schema ORDER_ENVELOPE = envelope(ORDER_ROW);
+
+    private static Struct order(long id, String total, String note, String updatedAt) {
+        return new Struct(ORDER_ROW).put("id", id).put("total", total == null ? null : new BigDecimal(total))
+                .put("note", note).put("updated_at", updatedAt);
+    }
+
+    private static Struct change(Schema envelope, String table, String op, Struct before, Struct after, long commitLsn,
+                                 int index, List<String> unchangedToast) {
+        Struct source = new Struct(SOURCE).put("schema", "public").put("table", table).put("ts_us", commitLsn * 1000)
+                .put("lsn_commit", commitLsn).put("change_index", index).put("unchanged_toast", unchangedToast);
+        return new Struct(envelope).put("before", before).put("after", after).put("source", source).put("op", op);
+    }
+
+    // ---- connector and assertions --------------------------------------------------------------------
+
+    private static Map<String, String> sinkConfig(String topics, boolean schemas) {
+        Map<String, String> config = new HashMap<>();
+        config.put("connector.class", PgSinkConnector.class.getName());
+        config.put("tasks.max", "1");
+        config.put("topics", topics);
+        config.put("connection.url", pg.jdbcUrl(DB));
+        config.put("connection.username", "postgres");
+        config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+        config.put("value.converter.schemas.enable", String.valueOf(schemas));
+        config.put("value.converter.decimal.format", "NUMERIC");
+        return config;
+    }
+
+    private static List<String> rows(String sql) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = pg.connect(DB); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                StringBuilder row = new StringBuilder();
+                for (int i = 1; i <= columns; i++) {
+                    row.append(i > 1 ? "|" : "").append(rs.getString(i));
+                }
+                out.add(row.toString());
+            }
+        }
+        return out;
+    }
+
+    private static void awaitRows(String sql, List<String> expected) {
+        Await.until(TIMEOUT, () -> "rows of " + sql + " to be " + expected + safeRows(sql), () -> rows(sql).equals(expected));
+    }
+
+    private static String safeRows(String sql) {
+        try {
+            return ", are " + rows(sql);
+        } catch (Exception e) {
+            return "";
+        }
+    }
+
+    private static String awaitTaskFailure(String name) {
+        Await.until(TIMEOUT, "task of " + name + " to fail", () -> {
+            ConnectorStateInfo info = connect.connectorStatus(name);
+            return info.tasks().size() == 1 && "FAILED".equals(info.tasks().get(0).state());
+        });
+        return connect.connectorStatus(name).tasks().get(0).trace();
+    }
+
+    // ---- tests ---------------------------------------------------------------------------------------
+
+    @Test
+    void replaysAndOutOfOrderChangesNeverOverwriteNewerRows() throws Exception {
+        pg.execute(DB, "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz)");
+        String topic = "cdc.public.orders";
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "c", null,
+                order(1, "10.00", "first", "2024-01-01T00:00:00Z"), 100, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "u", null,
+                order(1, "20.00", "second", "2024-01-02T00:00:00Z"), 200, 0, null));
+        // A replay of the first change and a late arrival of an even older one.
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "c", null,
+                order(1, "10.00", "first", "2024-01-01T00:00:00Z"), 100, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "u", null,
+                order(1, "5.00", "stale", "2023-12-31T00:00:00Z"), 50, 0, null));
+        // The same key many times in one batch, and delete then re-insert.
+        for (int i = 1; i <= 20; i++) {
+            send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "u", null,
+                    order(2, i + ".00", "v" + i, "2024-02-01T00:00:" + String.format("%02d", i) + "Z"), 300 + i, 0, null));
+        }
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "c", null,
+                order(3, "1.00", "to delete", "2024-03-01T00:00:00Z"), 400, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "d", order(3, null, null, null), null,
+                401, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "c", null,
+                order(4, "1.00", "deleted then back", "2024-03-01T00:00:00Z"), 402, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "d", order(4, null, null, null), null,
+                403, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "c", null,
+                order(4, "2.00", "back", "2024-03-02T00:00:00Z"), 404, 0, null));
+        producer.send(new ProducerRecord<>(topic, 0, null, null)); // a tombstone is skipped
+        producer.flush();
+
+        connect.configureConnector("orders", sinkConfig(topic, true));
+        awaitRows("SELECT id, total, note, updated_at FROM orders ORDER BY id", List.of(
+                "1|20.00|second|2024-01-02 00:00:00+00",
+                "2|20.00|v20|2024-02-01 00:00:20+00",
+                "4|2.00|back|2024-03-02 00:00:00+00"));
+        connect.deleteConnector("orders");
+    }
+
+    @Test
+    void unchangedToastColumnsKeepTheirStoredValue() throws Exception {
+        pg.execute(DB, "CREATE TABLE docs (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz)");
+        String topic = "cdc.public.docs";
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "docs", "c", null,
+                order(1, "1.00", "a long body", "2024-01-01T00:00:00Z"), 10, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "docs", "u", null,
+                order(1, "2.00", null, "2024-01-02T00:00:00Z"), 11, 0, List.of("note")));
+        producer.flush();
+        connect.configureConnector("docs", sinkConfig(topic, true));
+        awaitRows("SELECT id, total, note FROM docs", List.of("1|2.00|a long body"));
+        connect.deleteConnector("docs");
+    }
+
+    @Test
+    void debeziumEnvelopesFlatRowsAndSchemalessMapsAllLand() throws Exception {
+        pg.execute(DB, "CREATE SCHEMA inventory",
+                "CREATE TABLE inventory.items (id int PRIMARY KEY, name text, qty int, updated_at timestamptz)",
+                "CREATE TABLE public.flat (id int PRIMARY KEY, name text, updated_at timestamptz)");
+        String debezium = "dbserver1.inventory.items";
+        sendJson(debezium, "{\"before\":null,\"after\":{\"id\":1,\"name\":\"hammer\",\"qty\":3,"
+                + "\"updated_at\":\"2024-01-01T00:00:00Z\"},\"source\":{\"schema\":\"inventory\",\"table\":\"items\","
+                + "\"ts_ms\":1717200000000,\"sequence\":\"[null,\\\"100\\\"]\",\"lsn\":100},\"op\":\"c\"}");
+        sendJson(debezium, "{\"before\":{\"id\":2,\"name\":null,\"qty\":null,\"updated_at\":null},\"after\":null,"
+                + "\"source\":{\"schema\":\"inventory\",\"table\":\"items\",\"ts_ms\":1717200000000,\"lsn\":90},\"op\":\"d\"}");
+        sendJson("raw.public.flat", "{\"id\":7,\"name\":\"plain map\",\"updated_at\":\"2024-01-01T00:00:00Z\"}");
+        producer.flush();
+        pg.execute(DB, "INSERT INTO inventory.items VALUES (2, 'old', 1, '2023-01-01')");
+        connect.configureConnector("debezium", sinkConfig(debezium + ",raw.public.flat", false));
+        awaitRows("SELECT id, name, qty FROM inventory.items ORDER BY id", List.of("1|hammer|3"));
+        awaitRows("SELECT id, name FROM public.flat", List.of("7|plain map"));
+        connect.deleteConnector("debezium");
+
+        Schema flat = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA).field("name", Schema.STRING_SCHEMA)
+                .field("updated_at", SchemaBuilder.string().name("io.debezium.time.ZonedTimestamp").build()).build();
+        send("structs.public.flat", WITH_SCHEMAS, flat, new Struct(flat).put("id", 8).put("name", "flat struct")
+                .put("updated_at", "2024-01-01T00:00:00Z"));
+        producer.flush();
+        connect.configureConnector("flat", sinkConfig("structs.public.flat", true));
+        awaitRows("SELECT id, name FROM public.flat ORDER BY id", List.of("7|plain map", "8|flat struct"));
+        connect.deleteConnector("flat");
+    }
+
+    @Test
+    void everyTypeLandsInAColumnOfItsType() throws Exception {
+        pg.execute(DB, "CREATE TYPE mood AS ENUM ('sad', 'happy')",
+                "CREATE TABLE typed (id int PRIMARY KEY, n numeric(20,6), ts timestamp, tstz timestamptz, d date, t time, "
+                        + "u uuid, j jsonb, b bytea, ok boolean, e mood, arr int[], tags text[], iv interval, f double precision, "
+                        + "updated_at timestamptz)");
+        Schema row = SchemaBuilder.struct().optional()
+                .field("id", Schema.INT32_SCHEMA)
+                .field("n", Decimal.builder(6).optional().build())
+                .field("ts", SchemaBuilder.int64().name("io.debezium.time.MicroTimestamp").optional().build())
+                .field("tstz", SchemaBuilder.string().name("io.debezium.time.ZonedTimestamp").optional().build())
+                .field("d", SchemaBuilder.int32().name("io.debezium.time.Date").optional().build())
+                .field("t", SchemaBuilder.int64().name("io.debezium.time.MicroTime").optional().build())
+                .field("u", SchemaBuilder.string().name("io.debezium.data.Uuid").optional().build())
+                .field("j", SchemaBuilder.string().name("io.debezium.data.Json").optional().build())
+                .field("b", Schema.OPTIONAL_BYTES_SCHEMA)
+                .field("ok", Schema.OPTIONAL_BOOLEAN_SCHEMA)
+                .field("e", SchemaBuilder.string().name("io.debezium.data.Enum").optional().build())
+                .field("arr", SchemaBuilder.array(Schema.OPTIONAL_INT32_SCHEMA).optional().build())
+                .field("tags", SchemaBuilder.array(Schema.OPTIONAL_STRING_SCHEMA).optional().build())
+                .field("iv", SchemaBuilder.string().name("io.debezium.time.Interval").optional().build())
+                .field("f", Schema.OPTIONAL_FLOAT64_SCHEMA)
+                .field("updated_at", SchemaBuilder.string().name("io.debezium.time.ZonedTimestamp").optional().build())
+                .build();
+        Schema envelope = envelope(row);
+        long micros = java.time.LocalDateTime.of(2024, 2, 29, 13, 14, 15).toEpochSecond(java.time.ZoneOffset.UTC)
+                * 1_000_000L + 123_456;
+        Struct value = new Struct(row).put("id", 1).put("n", new BigDecimal("12345678901234.123456")).put("ts", micros)
+                .put("tstz", "2024-02-29T11:14:15.123456Z").put("d", 19782).put("t", 47_655_123_456L)
+                .put("u", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").put("j", "{\"a\": [1, \"x\"]}")
+                .put("b", new byte[] {(byte) 0xde, (byte) 0xad}).put("ok", true).put("e", "happy")
+                .put("arr", java.util.Arrays.asList(1, null, 3)).put("tags", List.of("a b", "c,d"))
+                .put("iv", "P1Y2M3DT4H5M6.5S").put("f", 1.5e-7).put("updated_at", "2024-01-01T00:00:00Z");
+        send("cdc.public.typed", WITH_SCHEMAS, envelope, change(envelope, "typed", "c", null, value, 5, 0, null));
+        producer.flush();
+        connect.configureConnector("typed", sinkConfig("cdc.public.typed", true));
+        awaitRows("SELECT n, ts, tstz, d, t, u, j, b, ok, e, arr, tags, iv, f FROM typed", List.of(
+                "12345678901234.123456|2024-02-29 13:14:15.123456|2024-02-29 11:14:15.123456+00|2024-02-29|13:14:15.123456|"
+                        + "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{\"a\": [1, \"x\"]}|\\xdead|t|happy|{1,NULL,3}|{\"a b\",\"c,d\"}|"
+                        + "1 year 2 mons 3 days 04:05:06.5|1.5e-07"));
+        connect.deleteConnector("typed");
+    }
+
+    @Test
+    void hostileIdentifiersWork() throws Exception {
+        pg.execute(DB, "CREATE SCHEMA \"We\"\"ird\"",
+                "CREATE TABLE \"We\"\"ird\".\"Order Lines\" (\"Id\" int PRIMARY KEY, \"select\" text, updated_at timestamptz)");
+        String topic = "hostile";
+        sendJson(topic, "{\"Id\":1,\"select\":\"'); DROP TABLE typed; --\",\"updated_at\":\"2024-01-01T00:00:00Z\"}");
+        producer.flush();
+        Map<String, String> config = sinkConfig(topic, false);
+        config.put("table.name.format", "We\"ird.Order Lines");
+        connect.configureConnector("hostile", config);
+        awaitRows("SELECT \"Id\", \"select\" FROM \"We\"\"ird\".\"Order Lines\"", List.of("1|'); DROP TABLE typed; --"));
+        connect.deleteConnector("hostile");
+    }
+
+    @Test
+    void badRowGoesToTheDeadLetterQueueAndTheRestLands() throws Exception {
+        pg.execute(DB, "CREATE TABLE short (id int PRIMARY KEY, code varchar(3), updated_at timestamptz)");
+        String topic = "bad.public.short";
+        for (int i = 1; i <= 10; i++) {
+            String code = i == 5 ? "too long" : "c" + i;
+            sendJson(topic, "{\"id\":" + i + ",\"code\":\"" + code + "\",\"updated_at\":\"2024-01-01T00:00:00Z\"}");
+        }
+        producer.flush();
+        Map<String, String> config = sinkConfig(topic, false);
+        config.put("errors.tolerance", "all");
+        config.put("errors.deadletterqueue.topic.name", "dlq-short");
+        config.put("errors.deadletterqueue.topic.replication.factor", "1");
+        config.put("errors.deadletterqueue.context.headers.enable", "true");
+        connect.configureConnector("dlq", config);
+        awaitRows("SELECT count(*) FROM short", List.of("9"));
+        try (TopicReader reader = new TopicReader(connect.kafka(), "dlq-short")) {
+            List<TopicReader.Message> dead = reader.readUntil(TIMEOUT, "the bad row in the DLQ", m -> m.size() >= 1);
+            assertEquals(5, dead.get(0).value().get("id").asInt());
+        }
+        connect.deleteConnector("dlq");
+
+        pg.execute(DB, "TRUNCATE short");
+        connect.configureConnector("failing", sinkConfig(topic, false));
+        String trace = awaitTaskFailure("failing");
+        assertTrue(trace.contains("bad.public.short-0@4") && trace.contains("public.short")
+                && trace.contains("value too long"), trace);
+        connect.deleteConnector("failing");
+    }
+
+    @Test
+    void killedConnectionsAreRetriedAndNothingIsSkipped() throws Exception {
+        pg.execute(DB, "CREATE TABLE survivors (id int PRIMARY KEY, updated_at timestamptz)");
+        String topic = "kill.public.survivors";
+        Map<String, String> config = sinkConfig(topic, false);
+        config.put("retry.backoff.ms", "100");
+        config.put("consumer.override.max.poll.records", "50");
+        ensureTopic(topic);
+        connect.configureConnector("kill", config);
+        Await.until(TIMEOUT, "the sink to run", () -> "RUNNING".equals(connect.connectorStatus("kill").tasks().get(0).state()));
+        for (int round = 0; round < 5; round++) {
+            for (int i = 0; i < 400; i++) {
+                int id = round * 400 + i;
+                sendJson(topic, "{\"id\":" + id + ",\"updated_at\":\"2024-01-01T00:00:00Z\"}");
+            }
+            producer.flush();
+            pg.execute("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'pgcdc-sink'");
+        }
+        pg.restart();
+        awaitRows("SELECT count(*), count(DISTINCT id) FROM survivors", List.of("2000|2000"));
+        assertEquals("RUNNING", connect.connectorStatus("kill").tasks().get(0).state());
+        connect.deleteConnector("kill");
+    }
+}

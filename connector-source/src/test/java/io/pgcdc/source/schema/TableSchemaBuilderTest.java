@@ -1,0 +1,53 @@
+package io.pgcdc.source.schema;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.List;
+import java.util.Set;
+
+import org.apache.kafka.connect.data.Field;
+import org.junit.jupiter.api.Test;
+
+import io.pgcdc.source.SourceConfig.DecimalHandling;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Relation;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Relation.Column;
+
+class TableSchemaBuilderTest {
+
+    private static final PgType INT8 = new PgType(20, "pg_catalog", "int8", 'b', 'N', 0, 0, -1);
+    private static final PgType TEXT = new PgType(25, "pg_catalog", "text", 'b', 'S', 0, 0, -1);
+    private final TableSchemaBuilder builder = new TableSchemaBuilder("cdc", DecimalHandling.PRECISE, false);
+
+    private static List<String> keyFields(TableSchema schema) {
+        return schema.keySchema() == null ? null : schema.keySchema().fields().stream().map(Field::name).toList();
+    }
+
+    private static ColumnConverter.TypeResolver types() {
+        return oid -> oid == 20 ? INT8 : TEXT;
+    }
+
+    @Test
+    void replicaIdentityIndexIsTheKeyBecauseDeletesCarryOnlyIt() {
+        Relation relation = new Relation(1, "public", "users", 'i', List.of(
+                new Column("id", 20, -1, false), new Column("email", 25, -1, true)));
+        TableSchema schema = builder.build(relation, () -> Set.of("id"), types());
+        assertEquals(List.of("email"), keyFields(schema));
+    }
+
+    @Test
+    void fullIdentityUsesThePrimaryKey() {
+        Relation relation = new Relation(1, "public", "users", 'f', List.of(
+                new Column("id", 20, -1, true), new Column("email", 25, -1, true)));
+        assertEquals(List.of("id"), keyFields(builder.build(relation, () -> Set.of("id"), types())));
+        assertNull(keyFields(builder.build(relation, Set::of, types())), "FULL without primary key: no key");
+    }
+
+    @Test
+    void topicAndSchemaNamesAreSanitised() {
+        Relation relation = new Relation(1, "my schema", "2024 orders", 'd', List.of(new Column("id", 20, -1, true)));
+        TableSchema schema = builder.build(relation, Set::of, types());
+        assertEquals("cdc.my_schema.2024_orders", schema.topic());
+        assertEquals("cdc.my_schema._2024_orders.Envelope", schema.envelopeSchema().name());
+    }
+}
