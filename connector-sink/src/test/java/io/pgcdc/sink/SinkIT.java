@@ -121,7 +121,9 @@ class SinkIT {
 
     private static Struct change(Schema envelope, String table, String op, Struct before, Struct after, long commitLsn,
                                  int index, List<String> unchangedToast) {
-        Struct source = new Struct(SOURCE).put("schema", "public").put("table", table).put("ts_us", commitLsn * 1000)
+        // Commit times after every updated_at the tests use, in commit order, as a source database would have them.
+        long commitMicros = java.time.Instant.parse("2025-01-01T00:00:00Z").toEpochMilli() * 1000 + commitLsn;
+        Struct source = new Struct(SOURCE).put("schema", "public").put("table", table).put("ts_us", commitMicros)
                 .put("lsn_commit", commitLsn).put("change_index", index).put("unchanged_toast", unchangedToast);
         return new Struct(envelope).put("before", before).put("after", after).put("source", source).put("op", op);
     }
@@ -369,5 +371,97 @@ class SinkIT {
         awaitRows("SELECT count(*), count(DISTINCT id) FROM survivors", List.of("2000|2000"));
         assertEquals("RUNNING", connect.connectorStatus("kill").tasks().get(0).state());
         connect.deleteConnector("kill");
+    }
+
+    /**
+     * The background post's OLAP example: a statement-level trigger with transition tables keeps
+     * team totals. Every change arrives twice and upserts arrive shuffled; the totals stay exact,
+     * and the trigger runs once per batch, not once per row.
+     */
+    @Test
+    void teamTotalsStayExactUnderDuplicatesAndReordering() throws Exception {
+        pg.execute(DB, "CREATE TABLE entries (id bigint PRIMARY KEY, team_id int NOT NULL, duration int NOT NULL, "
+                        + "updated_at timestamptz NOT NULL)",
+                "CREATE TABLE team_totals (team_id int PRIMARY KEY, total bigint NOT NULL)",
+                "CREATE TABLE trigger_runs (kind text, rows int)",
+                "CREATE FUNCTION entries_added() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        + "INSERT INTO trigger_runs SELECT 'insert', count(*) FROM new_rows; "
+                        + "INSERT INTO team_totals SELECT team_id, sum(duration) FROM new_rows GROUP BY team_id "
+                        + "ON CONFLICT (team_id) DO UPDATE SET total = team_totals.total + excluded.total; RETURN NULL; END $$",
+                "CREATE FUNCTION entries_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        + "INSERT INTO trigger_runs SELECT 'update', count(*) FROM new_rows; "
+                        + "INSERT INTO team_totals SELECT team_id, sum(d) FROM ("
+                        + "SELECT team_id, duration AS d FROM new_rows UNION ALL SELECT team_id, -duration FROM old_rows) x "
+                        + "GROUP BY team_id ON CONFLICT (team_id) DO UPDATE SET total = team_totals.total + excluded.total; "
+                        + "RETURN NULL; END $$",
+                "CREATE FUNCTION entries_removed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        + "INSERT INTO trigger_runs SELECT 'delete', count(*) FROM old_rows; "
+                        + "UPDATE team_totals t SET total = t.total - o.s FROM (SELECT team_id, sum(duration) s FROM old_rows "
+                        + "GROUP BY team_id) o WHERE t.team_id = o.team_id; RETURN NULL; END $$",
+                "CREATE TRIGGER entries_added AFTER INSERT ON entries REFERENCING NEW TABLE AS new_rows "
+                        + "FOR EACH STATEMENT EXECUTE FUNCTION entries_added()",
+                "CREATE TRIGGER entries_changed AFTER UPDATE ON entries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+                        + "FOR EACH STATEMENT EXECUTE FUNCTION entries_changed()",
+                "CREATE TRIGGER entries_removed AFTER DELETE ON entries REFERENCING OLD TABLE AS old_rows "
+                        + "FOR EACH STATEMENT EXECUTE FUNCTION entries_removed()");
+        Schema row = SchemaBuilder.struct().optional()
+                .field("id", Schema.INT64_SCHEMA).field("team_id", Schema.OPTIONAL_INT32_SCHEMA)
+                .field("duration", Schema.OPTIONAL_INT32_SCHEMA)
+                .field("updated_at", SchemaBuilder.string().name("io.debezium.time.ZonedTimestamp").optional().build())
+                .build();
+        Schema envelope = envelope(row);
+        java.util.Random random = new java.util.Random(42);
+        List<Struct> upserts = new ArrayList<>();
+        List<Struct> deletes = new ArrayList<>();
+        Map<Long, int[]> expected = new java.util.TreeMap<>(); // id -> {team, duration}
+        long lsn = 1000;
+        java.time.Instant clock = java.time.Instant.parse("2024-01-01T00:00:00Z");
+        for (long id = 1; id <= 300; id++) {
+            int team = random.nextInt(5);
+            int duration = 1 + random.nextInt(1000);
+            clock = clock.plusSeconds(1);
+            upserts.add(change(envelope, "entries", "c", null, new Struct(row).put("id", id).put("team_id", team)
+                    .put("duration", duration).put("updated_at", clock.toString()), lsn++, 0, null));
+            expected.put(id, new int[] {team, duration});
+        }
+        for (int i = 0; i < 300; i++) {
+            long id = 1 + random.nextInt(300);
+            int[] entry = expected.get(id);
+            entry[1] = 1 + random.nextInt(1000);
+            clock = clock.plusSeconds(1);
+            upserts.add(change(envelope, "entries", "u", null, new Struct(row).put("id", id).put("team_id", entry[0])
+                    .put("duration", entry[1]).put("updated_at", clock.toString()), lsn++, 0, null));
+        }
+        for (long id = 1; id <= 300; id += 7) {
+            expected.remove(id);
+            deletes.add(change(envelope, "entries", "d", new Struct(row).put("id", id), null, lsn++, 0, null));
+        }
+        List<Struct> shuffled = new ArrayList<>(upserts);
+        java.util.Collections.shuffle(shuffled, random);
+        List<Struct> replay = new ArrayList<>(upserts);
+        java.util.Collections.shuffle(replay, random);
+        String topic = "cdc.public.entries";
+        for (List<Struct> pass : List.of(shuffled, deletes, replay, deletes)) {
+            for (Struct value : pass) {
+                send(topic, WITH_SCHEMAS, envelope, value);
+            }
+        }
+        producer.flush();
+        int records = 2 * (upserts.size() + deletes.size());
+
+        connect.configureConnector("entries", sinkConfig(topic, true));
+        List<String> expectedTotals = new ArrayList<>();
+        Map<Integer, Long> totals = new java.util.TreeMap<>();
+        expected.values().forEach(e -> totals.merge(e[0], (long) e[1], Long::sum));
+        totals.forEach((team, total) -> expectedTotals.add(team + "|" + total));
+        List<String> expectedEntries = new ArrayList<>();
+        expected.forEach((id, e) -> expectedEntries.add(id + "|" + e[0] + "|" + e[1]));
+        awaitRows("SELECT id, team_id, duration FROM entries ORDER BY id", expectedEntries);
+        awaitRows("SELECT team_id, total FROM team_totals WHERE total <> 0 ORDER BY team_id", expectedTotals);
+        List<String> runs = rows("SELECT count(*) FROM trigger_runs");
+        int statements = Integer.parseInt(runs.get(0));
+        assertTrue(statements * 20 < records, statements + " trigger runs for " + records
+                + " records: statement triggers must run per batch, not per row");
+        connect.deleteConnector("entries");
     }
 }
