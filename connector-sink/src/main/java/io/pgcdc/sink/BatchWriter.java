@@ -42,6 +42,7 @@ final class BatchWriter implements AutoCloseable {
     private final RecordParser parser;
     private final TargetCatalog catalog = new TargetCatalog();
     private final Set<String> warned = new HashSet<>();
+    private final Set<String> knownMissing = new HashSet<>();
     private Connection connection;
 
     /** A record that cannot be written, with the reason. */
@@ -122,7 +123,9 @@ final class BatchWriter implements AutoCloseable {
             throws SQLException {
         TargetTable table;
         try {
-            table = catalog.table(c, ref);
+            TargetTable cached = catalog.table(c, ref);
+            // A field the cached description lacks: perhaps the column was added since the table was read.
+            table = bringsNewFields(cached, changes) ? catalog.reload(c, ref) : cached;
         } catch (DataException e) {
             changes.forEach(change -> rejected.add(new Rejected(change.record(), e)));
             return;
@@ -144,17 +147,23 @@ final class BatchWriter implements AutoCloseable {
                 rejected.add(new Rejected(change.record(), problem));
             }
         }
-        List<RowChange> newest = BatchReducer.newestPerKey(valid, table.keyColumns(), mode == GuardMode.COLUMN ? guard : null);
-        Map<List<String>, List<RowChange>> upserts = new LinkedHashMap<>();
+        String guardForOrder = mode == GuardMode.COLUMN ? guard : null;
+        List<RowChange> newest = BatchReducer.newestPerKey(valid, table.keyColumns(), guardForOrder);
         List<RowChange> deletes = new ArrayList<>();
+        List<RowChange> toUpsert = new ArrayList<>();
         for (RowChange change : newest) {
-            if (change.op() == RowChange.Op.DELETE) {
-                if (config.deleteMode() != DeleteMode.IGNORE) {
-                    deletes.add(change);
-                }
-            } else {
-                upserts.computeIfAbsent(columnsOf(table, change), k -> new ArrayList<>()).add(change);
-            }
+            (change.op() == RowChange.Op.DELETE ? deletes : toUpsert).add(change);
+        }
+        if (config.deleteMode() == DeleteMode.IGNORE) {
+            deletes.clear();
+        } else if (config.deleteMode() == DeleteMode.SOFT && !deletes.isEmpty()) {
+            // A soft-deleted row stays, flagged: write its newest version first, even when a delete followed it.
+            toUpsert = BatchReducer.newestPerKey(valid.stream().filter(ch -> ch.op() == RowChange.Op.UPSERT).toList(),
+                    table.keyColumns(), guardForOrder);
+        }
+        Map<List<String>, List<RowChange>> upserts = new LinkedHashMap<>();
+        for (RowChange change : toUpsert) {
+            upserts.computeIfAbsent(columnsOf(table, change), k -> new ArrayList<>()).add(change);
         }
         String soft = config.deleteMode() == DeleteMode.SOFT ? config.softDeleteColumn() : null;
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
@@ -168,6 +177,20 @@ final class BatchWriter implements AutoCloseable {
             String sql = soft == null ? PgDialect.delete(table, mode, guard) : PgDialect.softDelete(table, soft, mode, guard);
             execute(c, table, sql, deletes, rows -> JsonRows.deletes(table, rows), careful, rejected);
         }
+    }
+
+    /** Whether a change has a field the table lacks that no earlier batch had: worth reading the catalog again. */
+    private boolean bringsNewFields(TargetTable table, List<RowChange> changes) {
+        boolean fresh = false;
+        for (RowChange change : changes) {
+            for (String field : change.columns().keySet()) {
+                if (!table.columns().containsKey(field) && config.writes(field)
+                        && knownMissing.add(table.ref() + "." + field)) {
+                    fresh = true;
+                }
+            }
+        }
+        return fresh;
     }
 
     /** Why a change cannot be written to this table, or null. */

@@ -34,7 +34,12 @@ final class JsonRows {
                     if (column.equals(positionColumn)) {
                         writePosition(generator, row);
                     } else if (column.equals(clearedColumn) && !row.columns().containsKey(column)) {
-                        generator.writeNull();
+                        // Alive again: false for a boolean flag, null for a deletion time.
+                        if (table.columns().get(column).isBoolean()) {
+                            generator.writeBoolean(false);
+                        } else {
+                            generator.writeNull();
+                        }
                     } else {
                         writeValue(generator, table.columns().get(column), row.columns().get(column));
                     }

@@ -38,6 +38,12 @@ final class TargetCatalog {
         return table;
     }
 
+    /** Reads one table again: a record brought a field the cached description lacks. */
+    TargetTable reload(Connection connection, TableRef ref) throws SQLException {
+        tables.remove(ref);
+        return table(connection, ref);
+    }
+
     /** Drops what is known, after a statement failed because a table or column changed. */
     void forgetAll() {
         tables.clear();
