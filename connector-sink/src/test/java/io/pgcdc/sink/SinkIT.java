@@ -338,6 +338,9 @@ class SinkIT {
         try (TopicReader reader = new TopicReader(connect.kafka(), "dlq-short")) {
             List<TopicReader.Message> dead = reader.readUntil(TIMEOUT, "the bad row in the DLQ", m -> m.size() >= 1);
             assertEquals(5, dead.get(0).value().get("id").asInt());
+            String reason = dead.get(0).headers().get("__connect.errors.exception.message");
+            assertTrue(reason != null && reason.contains("table public.short") && reason.contains("value too long")
+                    && reason.contains("22001"), "the DLQ record says why: " + dead.get(0).headers());
         }
         connect.deleteConnector("dlq");
 
@@ -512,5 +515,27 @@ class SinkIT {
         producer.flush();
         awaitRows("SELECT id, extra, more FROM growing ORDER BY id", List.of("1|null|null", "2|x|y"));
         connect.deleteConnector("growing");
+    }
+
+    @Test
+    void fieldListsChooseColumnsAndUnknownFieldsCanBeRejected() throws Exception {
+        pg.execute(DB, "CREATE TABLE chosen (id int PRIMARY KEY, keep text, secret text, updated_at timestamptz)");
+        String topic = "fields.public.chosen";
+        sendJson(topic, "{\"id\":1,\"keep\":\"k\",\"secret\":\"s\",\"updated_at\":\"2024-01-01T00:00:00Z\"}");
+        producer.flush();
+        Map<String, String> config = sinkConfig(topic, false);
+        config.put("fields.exclude.list", "secret");
+        connect.configureConnector("chosen", config);
+        awaitRows("SELECT id, keep, secret FROM chosen", List.of("1|k|null"));
+        connect.deleteConnector("chosen");
+
+        sendJson(topic, "{\"id\":2,\"keep\":\"k\",\"surprise\":1,\"updated_at\":\"2024-01-01T00:00:00Z\"}");
+        producer.flush();
+        Map<String, String> strict = sinkConfig(topic, false);
+        strict.put("fields.missing.mode", "fail");
+        connect.configureConnector("strict", strict);
+        String trace = awaitTaskFailure("strict");
+        assertTrue(trace.contains("has field \"surprise\" but public.chosen has no such column"), trace);
+        connect.deleteConnector("strict");
     }
 }

@@ -20,8 +20,9 @@ public final class TopicReader implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A record with its key and value parsed from JSON (null for null). */
-    public record Message(String topic, int partition, long offset, JsonNode key, JsonNode value) { }
+    /** A record with its key and value parsed from JSON (null for null), and its headers as text. */
+    public record Message(String topic, int partition, long offset, JsonNode key, JsonNode value,
+                          Map<String, String> headers) { }
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<Message> seen = Collections.synchronizedList(new ArrayList<>());
@@ -56,7 +57,10 @@ public final class TopicReader implements AutoCloseable {
     /** One poll; returns everything seen so far. */
     public List<Message> poll(Duration duration) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(duration)) {
-            seen.add(new Message(r.topic(), r.partition(), r.offset(), parse(r.key()), parse(r.value())));
+            Map<String, String> headers = new java.util.LinkedHashMap<>();
+            r.headers().forEach(h -> headers.put(h.key(), h.value() == null ? null
+                    : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8)));
+            seen.add(new Message(r.topic(), r.partition(), r.offset(), parse(r.key()), parse(r.value()), headers));
         }
         return new ArrayList<>(seen);
     }
