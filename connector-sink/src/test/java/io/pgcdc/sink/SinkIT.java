@@ -22,7 +22,6 @@ import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.json.JsonConverter;
-import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,6 +29,7 @@ import org.junit.jupiter.api.Test;
 
 import io.pgcdc.testsupport.Await;
 import io.pgcdc.testsupport.ConnectCluster;
+import io.pgcdc.testsupport.ConnectorStatus;
 import io.pgcdc.testsupport.PostgresServer;
 import io.pgcdc.testsupport.TopicReader;
 
@@ -171,11 +171,7 @@ class SinkIT {
     }
 
     private static String awaitTaskFailure(String name) {
-        Await.until(TIMEOUT, "task of " + name + " to fail", () -> {
-            ConnectorStateInfo info = connect.connectorStatus(name);
-            return info.tasks().size() == 1 && "FAILED".equals(info.tasks().get(0).state());
-        });
-        return connect.connectorStatus(name).tasks().get(0).trace();
+        return ConnectorStatus.awaitTaskFailure(connect, name, TIMEOUT);
     }
 
     // ---- tests ---------------------------------------------------------------------------------------

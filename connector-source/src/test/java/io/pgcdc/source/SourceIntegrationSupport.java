@@ -4,10 +4,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
-import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 
-import io.pgcdc.testsupport.Await;
+import io.pgcdc.testsupport.ConnectorStatus;
 import io.pgcdc.testsupport.PostgresServer;
 
 /** Helpers shared by the source integration tests: connector configs and status checks through REST. */
@@ -40,31 +39,12 @@ final class SourceIntegrationSupport {
     }
 
     static void awaitRunning(EmbeddedConnectCluster connect, String name) {
-        Await.until(TIMEOUT, () -> "connector " + name + " and its task to run: " + status(connect, name), () -> {
-            ConnectorStateInfo info = connect.connectorStatus(name);
-            return "RUNNING".equals(info.connector().state()) && info.tasks().size() == 1
-                    && "RUNNING".equals(info.tasks().get(0).state());
-        });
+        ConnectorStatus.awaitRunning(connect, name, TIMEOUT);
     }
 
     /** Waits for the task to fail and returns its trace. */
     static String awaitTaskFailure(EmbeddedConnectCluster connect, String name) {
-        Await.until(TIMEOUT, () -> "task of " + name + " to fail: " + status(connect, name), () -> {
-            ConnectorStateInfo info = connect.connectorStatus(name);
-            return info.tasks().size() == 1 && "FAILED".equals(info.tasks().get(0).state());
-        });
-        return connect.connectorStatus(name).tasks().get(0).trace();
-    }
-
-    static String status(EmbeddedConnectCluster connect, String name) {
-        try {
-            ConnectorStateInfo info = connect.connectorStatus(name);
-            StringBuilder out = new StringBuilder(info.connector().state());
-            info.tasks().forEach(t -> out.append(" task ").append(t.id()).append('=').append(t.state()));
-            return out.toString();
-        } catch (RuntimeException e) {
-            return e.getMessage();
-        }
+        return ConnectorStatus.awaitTaskFailure(connect, name, TIMEOUT);
     }
 
     /** The slot's confirmed_flush_lsn as a number, or -1 when the slot or the value is missing. */

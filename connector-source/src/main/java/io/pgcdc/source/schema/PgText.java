@@ -65,11 +65,8 @@ public final class PgText {
 
     /** A timestamp without time zone as microseconds since 1970-01-01 00:00 on the same wall clock. */
     public static long parseTimestamp(String text) {
-        if (text.equals("infinity")) {
-            return TIMESTAMP_POSITIVE_INFINITY;
-        }
-        if (text.equals("-infinity")) {
-            return TIMESTAMP_NEGATIVE_INFINITY;
+        if (isInfinity(text)) {
+            return infinity(text);
         }
         boolean bc = text.endsWith(" BC");
         int end = bc ? text.length() - 3 : text.length();
@@ -82,11 +79,8 @@ public final class PgText {
      * the session's zone with that zone's offset, which may carry minutes and seconds.
      */
     public static long parseTimestampTz(String text) {
-        if (text.equals("infinity")) {
-            return TIMESTAMP_POSITIVE_INFINITY;
-        }
-        if (text.equals("-infinity")) {
-            return TIMESTAMP_NEGATIVE_INFINITY;
+        if (isInfinity(text)) {
+            return infinity(text);
         }
         boolean bc = text.endsWith(" BC");
         int end = bc ? text.length() - 3 : text.length();
@@ -94,6 +88,14 @@ public final class PgText {
         int sign = offsetStart(text, space + 1, end);
         long local = epochDay(text, 0, bc) * MICROS_PER_DAY + timeMicros(text, space + 1, sign);
         return local - offsetSeconds(text, sign, end) * MICROS_PER_SECOND;
+    }
+
+    private static boolean isInfinity(String text) {
+        return text.endsWith("infinity");
+    }
+
+    private static long infinity(String text) {
+        return text.charAt(0) == '-' ? TIMESTAMP_NEGATIVE_INFINITY : TIMESTAMP_POSITIVE_INFINITY;
     }
 
     /** ISO-8601 in UTC with microseconds, as Debezium's ZonedTimestamp: {@code 2024-01-31T10:15:30.123456Z}. */
