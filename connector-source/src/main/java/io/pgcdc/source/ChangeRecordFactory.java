@@ -96,9 +96,10 @@ final class ChangeRecordFactory {
                 .put(Envelope.TX_DATA_COLLECTION_ORDER, tableOrder);
     }
 
+    /** A tombstone has no value and so no value schema: the envelope schema is required and cannot be null. */
     SourceRecord tombstone(TableSchema table, Transaction tx, Struct key, SourceOffset offset) {
         return new SourceRecord(partition, offset.toMap(), table.topic(), null, table.keySchema(), key,
-                table.envelopeSchema(), null, tx.commitTimeMillis());
+                null, null, tx.commitTimeMillis());
     }
 
     SourceRecord begin(Transaction tx, SourceOffset offset) {

@@ -367,9 +367,13 @@ class SourceStreamingIT {
         connect.configureConnector("toast", sourceConfig(pg, DB, "toast", "public\\.docs"));
         awaitRunning(connect, "toast");
         pg.execute(DB, "INSERT INTO docs VALUES (1, 'a', repeat('b', 20000))",
-                "UPDATE docs SET title = 'c' WHERE id = 1");
+                "UPDATE docs SET title = 'c' WHERE id = 1", "DELETE FROM docs WHERE id = 1");
         try (TopicReader reader = new TopicReader(connect.kafka(), "toast\\.public\\.docs")) {
-            List<Message> records = reader.readUntil(TIMEOUT, "insert and update", m -> m.size() >= 2);
+            List<Message> records = reader.readUntil(TIMEOUT, "insert, update, delete and tombstone", m -> m.size() >= 4);
+            assertEquals("d", records.get(2).value().get("op").asText());
+            assertEquals(1, records.get(2).value().get("before").get("id").asInt());
+            assertNull(records.get(3).value(), "a tombstone follows the delete");
+            assertEquals(1, records.get(3).key().get("id").asInt());
             JsonNode update = records.get(1).value();
             assertEquals("u", update.get("op").asText());
             assertEquals("c", update.get("after").get("title").asText());

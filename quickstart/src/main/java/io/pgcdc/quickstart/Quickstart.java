@@ -1,0 +1,109 @@
+package io.pgcdc.quickstart;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Future;
+
+/**
+ * Runs the live pipeline and checks it: a time-tracking workload on the OLTP database, the
+ * source and sink connectors in a Connect worker, and at the end the team totals the OLAP
+ * triggers kept compared with the totals computed on the OLTP side.
+ *
+ * <pre>
+ * --duration=SECONDS      how long the writers run (default 60)
+ * --writers=N             concurrent writers (default 4)
+ * --large-transaction=N   rows of the one large transaction (default 100000; 0 for none)
+ * </pre>
+ */
+public final class Quickstart {
+
+    private Quickstart() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = 60;
+        int writers = 4;
+        int large = 100_000;
+        for (String arg : args) {
+            String[] kv = arg.split("=", 2);
+            switch (kv[0]) {
+                case "--duration" -> seconds = Integer.parseInt(kv[1]);
+                case "--writers" -> writers = Integer.parseInt(kv[1]);
+                case "--large-transaction" -> large = Integer.parseInt(kv[1]);
+                default -> {
+                    System.err.println("Unknown option " + arg + "; options: --duration=SECONDS --writers=N --large-transaction=ROWS");
+                    System.exit(2);
+                }
+            }
+        }
+        String pluginPath = System.getProperty("pgcdc.plugin.path");
+        Path examples = Path.of(System.getProperty("pgcdc.config.examples", "config-examples"));
+        System.out.println("Starting PostgreSQL (OLTP and OLAP), Kafka and Connect; plugins from " + pluginPath);
+        try (Pipeline pipeline = Pipeline.start(pluginPath, examples)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(pipeline::close));
+            boolean consistent = run(pipeline, Duration.ofSeconds(seconds), writers, large, System.out::println);
+            System.exit(consistent ? 0 : 1);
+        }
+    }
+
+    /** Runs the workload with progress reports, then waits for the OLAP totals to match; true when they do. */
+    public static boolean run(Pipeline pipeline, Duration duration, int writers, int largeRows,
+                              java.util.function.Consumer<String> out) throws Exception {
+        out.accept("Connect REST at " + pipeline.restUrl() + "; OLTP at " + pipeline.oltp().jdbcUrl(Pipeline.OLTP_DB)
+                + "; OLAP at " + pipeline.olap().jdbcUrl(Pipeline.OLAP_DB));
+        pipeline.registerConnectors();
+        waitFor(Duration.ofMinutes(2), pipeline::running, "both connectors to run");
+        out.accept("Connectors running; writing for " + duration.toSeconds() + " s with " + writers + " writers"
+                + (largeRows > 0 ? " and one " + largeRows + "-row transaction" : ""));
+        long end = System.nanoTime() + duration.toNanos();
+        try (Workload workload = new Workload(pipeline.oltp(), writers)) {
+            Future<?> large = null;
+            long halfway = System.nanoTime() + duration.toNanos() / 2;
+            while (System.nanoTime() < end) {
+                if (largeRows > 0 && large == null && System.nanoTime() > halfway) {
+                    large = workload.largeTransaction(largeRows);
+                }
+                report(pipeline, workload.transactions(), out);
+                Thread.sleep(2000);
+            }
+            if (large != null) {
+                large.get();
+            }
+        }
+        out.accept("Writers stopped; waiting for the OLAP side to catch up");
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        List<String> expected = pipeline.oltpTeamTotals();
+        while (System.nanoTime() < deadline) {
+            List<String> actual = pipeline.olapTeamTotals();
+            if (actual.equals(expected)) {
+                out.accept("OK: OLAP team totals equal the OLTP totals (team|seconds): " + actual);
+                return true;
+            }
+            report(pipeline, -1, out);
+            Thread.sleep(2000);
+        }
+        out.accept("MISMATCH: OLTP team totals " + expected + " but OLAP " + pipeline.olapTeamTotals());
+        return false;
+    }
+
+    private static void report(Pipeline pipeline, long transactions, java.util.function.Consumer<String> out) throws Exception {
+        out.accept(String.format("%s changes captured: %,d | rows applied in OLAP: %,d | slot lag: %,d bytes",
+                transactions >= 0 ? String.format("transactions: %,d |", transactions) : "",
+                pipeline.changesCaptured(), pipeline.rowsApplied(), pipeline.slotLagBytes()));
+    }
+
+    private interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void waitFor(Duration timeout, Check check, String what) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!check.ok()) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Timed out waiting for " + what);
+            }
+            Thread.sleep(200);
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package io.pgcdc.quickstart;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.pgcdc.testsupport.PostgresServer;
+
+/**
+ * A time-tracking application at work: concurrent transactions that track time, correct it,
+ * delete it and rename projects, plus one large transaction (an import).
+ */
+public final class Workload implements AutoCloseable {
+
+    static final int TEAMS = 5;
+    static final int USERS = 50;
+    static final int PROJECTS = 20;
+
+    private final PostgresServer oltp;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicLong transactions = new AtomicLong();
+    private final ExecutorService pool;
+    private final List<Future<?>> writers = new ArrayList<>();
+
+    public Workload(PostgresServer oltp, int writers) throws SQLException {
+        this.oltp = oltp;
+        this.pool = Executors.newFixedThreadPool(writers + 1);
+        oltp.execute(Pipeline.OLTP_DB,
+                "INSERT INTO teams SELECT g, 'team ' || g FROM generate_series(1, " + TEAMS + ") g",
+                "INSERT INTO users SELECT g, 1 + g % " + TEAMS + ", 'user' || g || '@example.com' FROM generate_series(1, "
+                        + USERS + ") g",
+                "INSERT INTO projects SELECT g, 1 + g % " + TEAMS + ", 'project ' || g FROM generate_series(1, " + PROJECTS + ") g");
+        for (int i = 0; i < writers; i++) {
+            this.writers.add(pool.submit(this::write));
+        }
+    }
+
+    public long transactions() {
+        return transactions.get();
+    }
+
+    private Void write() throws SQLException {
+        try (Connection c = oltp.connect(Pipeline.OLTP_DB)) {
+            c.setAutoCommit(false);
+            try (PreparedStatement insert = c.prepareStatement(
+                    "INSERT INTO time_entries (user_id, project_id, duration_s, description) VALUES (?, ?, ?, 'work')");
+                 Statement s = c.createStatement()) {
+                while (running.get()) {
+                    ThreadLocalRandom random = ThreadLocalRandom.current();
+                    int entries = 1 + random.nextInt(5);
+                    for (int i = 0; i < entries; i++) {
+                        insert.setLong(1, 1 + random.nextInt(USERS));
+                        insert.setLong(2, 1 + random.nextInt(PROJECTS));
+                        insert.setInt(3, 60 + random.nextInt(7200));
+                        insert.addBatch();
+                    }
+                    insert.executeBatch();
+                    int action = random.nextInt(10);
+                    if (action < 5) {
+                        s.execute("UPDATE time_entries SET duration_s = duration_s + 60 WHERE id = (SELECT max(id) - "
+                                + random.nextInt(50) + " FROM time_entries)");
+                    } else if (action < 7) {
+                        s.execute("DELETE FROM time_entries WHERE id = (SELECT max(id) - " + random.nextInt(100)
+                                + " FROM time_entries)");
+                    } else if (action == 7) {
+                        s.execute("UPDATE projects SET name = name || '.' WHERE id = " + (1 + random.nextInt(PROJECTS)));
+                    }
+                    c.commit();
+                    transactions.incrementAndGet();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** An import: {@code rows} time entries in one transaction, in the background. */
+    public Future<?> largeTransaction(int rows) {
+        return pool.submit(() -> {
+            oltp.execute(Pipeline.OLTP_DB, "INSERT INTO time_entries (user_id, project_id, duration_s, description) "
+                    + "SELECT 1 + g % " + USERS + ", 1 + g % " + PROJECTS + ", 60 + g % 600, 'import' FROM generate_series(1, "
+                    + rows + ") g");
+            transactions.incrementAndGet();
+            return null;
+        });
+    }
+
+    /** Stops the writers and waits for their last transactions. */
+    @Override
+    public void close() throws Exception {
+        running.set(false);
+        for (Future<?> writer : writers) {
+            writer.get();
+        }
+        pool.shutdown();
+    }
+}

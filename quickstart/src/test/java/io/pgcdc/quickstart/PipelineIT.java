@@ -1,0 +1,45 @@
+package io.pgcdc.quickstart;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * End to end on the worked example, with both plugins loaded from their packaged form:
+ * concurrent writers, one large transaction and a restart of the source connector and its
+ * task in the middle; the OLAP team totals equal the OLTP totals, and so do the rows.
+ */
+class PipelineIT {
+
+    @Test
+    void olapTotalsEqualOltpTotalsAcrossARestart() throws Exception {
+        try (Pipeline pipeline = Pipeline.start(System.getProperty("pgcdc.plugin.path"),
+                Path.of(System.getProperty("pgcdc.config.examples")))) {
+            List<String> log = new ArrayList<>();
+            ExecutorService restarter = Executors.newSingleThreadExecutor();
+            Future<?> restart = restarter.submit(() -> {
+                long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+                while (pipeline.changesCaptured() < 2_000 && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                pipeline.connect().restartConnectorAndTasks(Pipeline.SOURCE, false, true, false);
+                return null;
+            });
+            boolean consistent = Quickstart.run(pipeline, Duration.ofSeconds(25), 3, 30_000, log::add);
+            restart.get();
+            restarter.shutdown();
+            assertTrue(consistent, String.join("\n", log));
+            assertEquals(pipeline.oltp().queryValue(Pipeline.OLTP_DB, "SELECT count(*) FROM time_entries"),
+                    pipeline.olap().queryValue(Pipeline.OLAP_DB, "SELECT count(*) FROM olap.time_entries"));
+        }
+    }
+}
