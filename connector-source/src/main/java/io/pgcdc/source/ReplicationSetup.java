@@ -100,12 +100,30 @@ final class ReplicationSetup {
                         throw new ConnectException("No table in " + where() + " matches table.include.list/"
                                 + "table.exclude.list, so publication \"" + name + "\" would be empty");
                     }
+                    if (exists && tables.equals(publishedTableNames(connection, name))) {
+                        return; // already right: no ALTER, which would need the publication's owner
+                    }
                     String list = String.join(", ", tables);
                     log.info("{} publication {} for tables {}", exists ? "Updating" : "Creating", name, list);
                     s.execute(exists ? "ALTER PUBLICATION " + Sql.quote(name) + " SET TABLE " + list
                             : "CREATE PUBLICATION " + Sql.quote(name) + " FOR TABLE " + list);
             }
         }
+    }
+
+    /** Quoted names of the tables a publication covers now, in the order of {@link #capturedTableNames}. */
+    private static List<String> publishedTableNames(Connection connection, String publication) throws SQLException {
+        List<String> names = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement("SELECT schemaname, tablename FROM "
+                + "pg_catalog.pg_publication_tables WHERE pubname = ? ORDER BY 1, 2")) {
+            ps.setString(1, publication);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    names.add(Sql.quote(rs.getString(1)) + "." + Sql.quote(rs.getString(2)));
+                }
+            }
+        }
+        return names;
     }
 
     /** Quoted names of the ordinary and partitioned tables the include and exclude lists select. */

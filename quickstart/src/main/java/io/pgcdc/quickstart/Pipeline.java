@@ -97,13 +97,11 @@ public final class Pipeline implements AutoCloseable {
         source.put("database.user", "postgres");
         source.put("database.password", "");
         source.put("database.dbname", OLTP_DB);
-        source.put("topic.creation.default.replication.factor", "1");
         put(SOURCE, source);
         Map<String, String> sink = example("sink-connector.json");
         sink.put("connection.url", olap.jdbcUrl(OLAP_DB));
         sink.put("connection.username", "postgres");
         sink.put("connection.password", "");
-        sink.put("errors.deadletterqueue.topic.replication.factor", "1");
         put(SINK, sink);
     }
 

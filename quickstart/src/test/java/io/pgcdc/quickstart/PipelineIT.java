@@ -24,6 +24,13 @@ class PipelineIT {
     void olapTotalsEqualOltpTotalsAcrossARestart() throws Exception {
         try (Pipeline pipeline = Pipeline.start(System.getProperty("pgcdc.plugin.path"),
                 Path.of(System.getProperty("pgcdc.config.examples")))) {
+            String plugins = pipeline.connect().requestGet(pipeline.restUrl() + "/connector-plugins").readEntity(String.class);
+            java.util.Map<String, String> versions = new java.util.HashMap<>();
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(plugins)
+                    .forEach(p -> versions.put(p.get("class").asText(), p.get("version").asText()));
+            assertEquals("0.1.0-SNAPSHOT", versions.get("io.pgcdc.source.PgSourceConnector"),
+                    "the source loads from plugin.path and reports the build's version: " + plugins);
+            assertEquals("0.1.0-SNAPSHOT", versions.get("io.pgcdc.sink.PgSinkConnector"), plugins);
             List<String> log = new ArrayList<>();
             ExecutorService restarter = Executors.newSingleThreadExecutor();
             Future<?> restart = restarter.submit(() -> {

@@ -1,0 +1,6 @@
+-- Least privilege for the sink: write the tables it feeds, read the catalog.
+CREATE ROLE sink LOGIN PASSWORD 'sink';
+GRANT USAGE ON SCHEMA olap TO sink;
+GRANT SELECT, INSERT, UPDATE, DELETE ON olap.projects, olap.time_entries TO sink;
+-- The statement-level triggers run as the sink and maintain the totals.
+GRANT SELECT, INSERT, UPDATE ON olap.project_totals TO sink;
