@@ -24,7 +24,9 @@ class PipelineIT {
     void olapTotalsEqualOltpTotalsAcrossARestart() throws Exception {
         try (Pipeline pipeline = Pipeline.start(System.getProperty("pgcdc.plugin.path"),
                 Path.of(System.getProperty("pgcdc.config.examples")))) {
-            String plugins = pipeline.connect().requestGet(pipeline.restUrl() + "/connector-plugins").readEntity(String.class);
+            String plugins = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(pipeline.restUrl() + "/connector-plugins")).GET().build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             java.util.Map<String, String> versions = new java.util.HashMap<>();
             new com.fasterxml.jackson.databind.ObjectMapper().readTree(plugins)
                     .forEach(p -> versions.put(p.get("class").asText(), p.get("version").asText()));
