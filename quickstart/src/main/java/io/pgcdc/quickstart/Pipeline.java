@@ -43,6 +43,7 @@ public final class Pipeline implements AutoCloseable {
     private final Path examples;
     private final HttpClient http = HttpClient.newHttpClient();
     private final Admin admin;
+    private boolean closed;
 
     private Pipeline(PostgresServer oltp, PostgresServer olap, EmbeddedConnectCluster connect, Path examples) {
         this.oltp = oltp;
@@ -54,8 +55,9 @@ public final class Pipeline implements AutoCloseable {
 
     /** @param pluginPath comma-separated plugin directories, as a worker's {@code plugin.path} */
     public static Pipeline start(String pluginPath, Path examples) throws Exception {
-        PostgresServer oltp = PostgresServer.start();
-        PostgresServer olap = PostgresServer.start();
+        // Stopped by close(), after Connect: stopped first, its tasks would wait out their retries.
+        PostgresServer oltp = PostgresServer.startUnmanaged(Map.of());
+        PostgresServer olap = PostgresServer.startUnmanaged(Map.of());
         oltp.createDatabase(OLTP_DB);
         olap.createDatabase(OLAP_DB);
         oltp.execute(OLTP_DB, Files.readString(examples.resolve("oltp-schema.sql")));
@@ -175,11 +177,19 @@ public final class Pipeline implements AutoCloseable {
         return out;
     }
 
+    /** Stops Connect, then both databases; safe to call twice (the shutdown hook and the caller). */
     @Override
-    public void close() {
-        admin.close();
-        connect.stop();
-        olap.close();
-        oltp.close();
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            admin.close();
+            connect.stop();
+        } finally {
+            olap.close();
+            oltp.close();
+        }
     }
 }

@@ -41,7 +41,18 @@ public final class Quickstart {
         Path examples = Path.of(System.getProperty("pgcdc.config.examples", "config-examples"));
         System.out.println("Starting PostgreSQL (OLTP and OLAP), Kafka and Connect; plugins from " + pluginPath);
         try (Pipeline pipeline = Pipeline.start(pluginPath, examples)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(pipeline::close));
+            // Ctrl-C stops things in order (Connect, then Kafka and the databases) before the JVM's own
+            // shutdown hooks run in parallel: a broker or database gone first leaves Connect's tasks
+            // retrying until their graceful-stop timeout.
+            for (String signal : List.of("INT", "TERM")) {
+                sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> {
+                    System.out.println("Stopping everything this run started...");
+                    // Connect swaps class loaders around its shutdown; this thread has none of its own.
+                    Thread.currentThread().setContextClassLoader(Quickstart.class.getClassLoader());
+                    pipeline.close();
+                    System.exit(130);
+                });
+            }
             boolean consistent = run(pipeline, Duration.ofSeconds(seconds), writers, large, System.out::println);
             System.exit(consistent ? 0 : 1);
         }
@@ -87,10 +98,14 @@ public final class Quickstart {
         return false;
     }
 
-    private static void report(Pipeline pipeline, long transactions, java.util.function.Consumer<String> out) throws Exception {
-        out.accept(String.format("%s changes captured: %,d | rows applied in OLAP: %,d | slot lag: %,d bytes",
+    private static void report(Pipeline pipeline, long transactions, java.util.function.Consumer<String> out) {
+        try {
+            out.accept(String.format("%s changes captured: %,d | rows applied in OLAP: %,d | slot lag: %,d bytes",
                 transactions >= 0 ? String.format("transactions: %,d |", transactions) : "",
-                pipeline.changesCaptured(), pipeline.rowsApplied(), pipeline.slotLagBytes()));
+                    pipeline.changesCaptured(), pipeline.rowsApplied(), pipeline.slotLagBytes()));
+        } catch (Exception e) {
+            out.accept("(progress not available: " + e.getMessage() + ")"); // e.g. while stopping
+        }
     }
 
     private interface Check {

@@ -33,14 +33,20 @@ public final class PostgresServer implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts a cluster with test-friendly settings plus {@code settings}, which win. */
+    /** Starts a cluster with test-friendly settings plus {@code settings}, which win; it is stopped at JVM exit. */
     public static PostgresServer start(Map<String, String> settings) {
+        PostgresServer server = startUnmanaged(settings);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+        return server;
+    }
+
+    /** Starts a cluster that only {@link #close()} stops: for a caller that orders its own shutdown. */
+    public static PostgresServer startUnmanaged(Map<String, String> settings) {
         try {
             Path dir = Files.createTempDirectory("pgcdc-pg-");
             PostgresServer server = new PostgresServer(dir.resolve("data"), freePort());
             server.init(settings);
             server.startServer();
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close));
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
