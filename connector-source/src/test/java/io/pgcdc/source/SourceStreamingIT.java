@@ -102,8 +102,7 @@ class SourceStreamingIT {
         try (TopicReader reader = new TopicReader(connect.kafka(), "ordering\\.public\\.orders")) {
             List<Message> records = reader.readUntil(TIMEOUT, "all inserts",
                     m -> m.size() >= transactions * steps);
-            Thread.sleep(1000);
-            records = reader.poll(Duration.ofMillis(500));
+            records = reader.poll(Duration.ofMillis(1500)); // a late duplicate would show up here
             assertEquals(transactions * steps, records.size(), "each change exactly once");
             List<Integer> order = new ArrayList<>();
             long previousCommit = -1;
