@@ -221,9 +221,9 @@ public final class ChangeEventEmitter {
         if (isResumed(position)) {
             return;
         }
-        Struct key = keySource == null ? null : table.key(keySource);
         Struct beforeRow = before == null ? null : table.row(before);
         Struct afterRow = after == null ? null : table.row(after);
+        Struct key = keySource == null ? null : table.keyOf(keySource == after ? afterRow : beforeRow);
         List<String> unchanged = after == null ? List.of() : table.unchangedToast(after);
         Transaction t = tx;
         Struct block = transactionMetadata ? records.transactionBlock(t, totalOrder, tableOrder) : null;

@@ -76,6 +76,18 @@ public final class TableSchema {
         return key;
     }
 
+    /** The key of a row already converted: the key columns are not converted a second time. */
+    public Struct keyOf(Struct row) {
+        if (keySchema == null) {
+            return null;
+        }
+        Struct key = new Struct(keySchema);
+        for (org.apache.kafka.connect.data.Field field : keySchema.fields()) {
+            key.put(field, row.get(field.name()));
+        }
+        return key;
+    }
+
     /** Whether two tuples carry the same key values (text forms compared). */
     public boolean sameKey(TupleData a, TupleData b) {
         for (int column : keyColumns) {
