@@ -5,6 +5,8 @@ import java.util.Map;
 
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
+import org.apache.kafka.connect.source.ExactlyOnceSupport;
 import org.apache.kafka.connect.source.SourceConnector;
 
 /**
@@ -39,6 +41,18 @@ public final class PgSourceConnector extends SourceConnector {
     @Override
     public void stop() {
         props = null;
+    }
+
+    /** Offsets are exact positions: whatever the transaction boundaries, resuming skips exactly what was committed. */
+    @Override
+    public ExactlyOnceSupport exactlyOnceSupport(Map<String, String> connectorConfig) {
+        return ExactlyOnceSupport.SUPPORTED;
+    }
+
+    /** With {@code transaction.boundary=connector}, one Kafka transaction per PostgreSQL transaction. */
+    @Override
+    public ConnectorTransactionBoundaries canDefineTransactionBoundaries(Map<String, String> connectorConfig) {
+        return ConnectorTransactionBoundaries.SUPPORTED;
     }
 
     @Override

@@ -3,8 +3,10 @@ package io.pgcdc.source;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
+import org.apache.kafka.connect.source.TransactionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +23,12 @@ public final class PgSourceTask extends SourceTask {
     private volatile ChangeEventEmitter emitter;
     private volatile JdbcCatalog catalog;
     private volatile Thread readerThread;
+    // Set with transaction.boundary=connector: one Kafka transaction per PostgreSQL transaction.
+    private volatile TransactionContext transactions;
+    // With connector-defined transactions, the newest closing offset committed with its Kafka
+    // transaction: Connect reports committed records only after the transaction (offsets included)
+    // commits, so nothing needs reading back.
+    private volatile SourceOffset committed;
 
     @Override
     public String version() {
@@ -32,6 +40,8 @@ public final class PgSourceTask extends SourceTask {
         config = new SourceConfig(props);
         partition = SourceOffset.partition(config.dbname(), config.slotName());
         SourceOffset stored = storedOffset();
+        committed = stored;
+        transactions = context.transactionContext();
         new ReplicationSetup(config).run(stored);
         log.info("Starting slot {} after stored offset {}", config.slotName(), stored);
 
@@ -51,10 +61,33 @@ public final class PgSourceTask extends SourceTask {
     public List<SourceRecord> poll() throws InterruptedException {
         reader.throwIfFailed();
         List<SourceRecord> records = queue.drain(config.maxBatchSize(), config.pollIntervalMs());
+        TransactionContext transactions = this.transactions;
+        if (transactions != null) {
+            for (SourceRecord record : records) {
+                if (SourceOffset.closesTransaction(record.sourceOffset())) {
+                    transactions.commitTransaction(record);
+                }
+            }
+            if (records.isEmpty()) {
+                // No transaction, so Connect calls no commit(): an idle slot still has to advance.
+                commit();
+            }
+        }
         return records.isEmpty() ? null : records;
     }
 
-    /** Called by Connect after it stored offsets: read them back and confirm what they make safe. */
+    @Override
+    public void commitRecord(SourceRecord record, RecordMetadata metadata) {
+        if (transactions != null && SourceOffset.closesTransaction(record.sourceOffset())) {
+            committed = SourceOffset.fromMap(record.sourceOffset());
+        }
+    }
+
+    /**
+     * Called by Connect after it stored offsets: confirm what they make safe. Offsets are read
+     * back from the store (Connect may have stored fewer than were handed to it), except with
+     * connector-defined transactions, where committed records say exactly what is stored.
+     */
     @Override
     public void commit() {
         ReplicationReader reader = this.reader;
@@ -63,7 +96,8 @@ public final class PgSourceTask extends SourceTask {
             return;
         }
         try {
-            long target = FlushTarget.of(storedOffset(), emitter.quietPoint());
+            SourceOffset stored = transactions != null ? committed : storedOffset();
+            long target = FlushTarget.of(stored, emitter.quietPoint());
             if (target != 0) {
                 reader.requestFlush(target);
             }

@@ -39,6 +39,11 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
         return map;
     }
 
+    /** Whether a record's offset closes its transaction. */
+    static boolean closesTransaction(Map<String, ?> offset) {
+        return Boolean.TRUE.equals(offset.get(COMPLETE));
+    }
+
     /** Reads a stored offset; null when there is none. */
     public static SourceOffset fromMap(Map<String, ?> map) {
         if (map == null || map.isEmpty()) {

@@ -1,5 +1,7 @@
 package io.pgcdc.quickstart;
 
+import java.io.IOException;
+import java.io.Reader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -62,17 +65,33 @@ public final class Pipeline implements AutoCloseable {
         olap.createDatabase(OLAP_DB);
         oltp.execute(OLTP_DB, Files.readString(examples.resolve("oltp-schema.sql")));
         olap.execute(OLAP_DB, Files.readString(examples.resolve("olap-schema.sql")));
-        Map<String, String> worker = new HashMap<>();
-        worker.put("plugin.path", pluginPath);
-        worker.put("offset.flush.interval.ms", "1000");
-        worker.put("task.shutdown.graceful.timeout.ms", "30000");
-        worker.put("key.converter", "org.apache.kafka.connect.json.JsonConverter");
-        worker.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-        worker.put("value.converter.decimal.format", "NUMERIC");
         EmbeddedConnectCluster connect = new EmbeddedConnectCluster.Builder().name("pgcdc-quickstart").numWorkers(1)
-                .workerProps(worker).build();
+                .workerProps(workerProps(examples, pluginPath)).brokerProps(brokerProps()).build();
         connect.start();
         return new Pipeline(oltp, olap, connect, examples);
+    }
+
+    /** The example worker's settings, with this machine's addresses (bootstrap and listeners are the cluster's). */
+    private static Map<String, String> workerProps(Path examples, String pluginPath) throws IOException {
+        Properties file = new Properties();
+        try (Reader in = Files.newBufferedReader(examples.resolve("connect-distributed.properties"))) {
+            file.load(in);
+        }
+        Map<String, String> worker = new HashMap<>();
+        file.stringPropertyNames().forEach(name -> worker.put(name, file.getProperty(name)));
+        worker.remove("rest.advertised.host.name");
+        worker.put("plugin.path", pluginPath);
+        // Slot confirmation and the progress figures follow offset commits: commit often here.
+        worker.put("offset.flush.interval.ms", "1000");
+        return worker;
+    }
+
+    /** One broker: the transaction log (exactly-once source) cannot have three replicas. */
+    private static Properties brokerProps() {
+        Properties broker = new Properties();
+        broker.put("transaction.state.log.replication.factor", "1");
+        broker.put("transaction.state.log.min.isr", "1");
+        return broker;
     }
 
     public PostgresServer oltp() {

@@ -107,6 +107,12 @@ public final class ForkedConnectWorker implements AutoCloseable {
         return log.toFile();
     }
 
+    /** SIGKILL: the worker gets no chance to commit, abort or close anything. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroy();
