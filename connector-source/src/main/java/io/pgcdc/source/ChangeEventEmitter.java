@@ -59,6 +59,7 @@ public final class ChangeEventEmitter {
     private final TableSchemaBuilder schemaBuilder;
     private final ChangeRecordFactory records;
     private final RecordSink sink;
+    private final SourceMetrics metrics;
     private final Map<Integer, TableSchema> tables = new HashMap<>();
     private final Map<Integer, Relation> relations = new HashMap<>();
     private final Set<Integer> ignoredTables = new HashSet<>();
@@ -77,10 +78,11 @@ public final class ChangeEventEmitter {
     private boolean beginHandled;
     private Pending pending;
 
-    private record Pending(ChangePosition position, Function<SourceOffset, SourceRecord> build, long bytes) { }
+    /** A record not handed over yet; {@code op} is the change's operation, null for other records. */
+    private record Pending(ChangePosition position, String op, Function<SourceOffset, SourceRecord> build, long bytes) { }
 
     public ChangeEventEmitter(SourceConfig config, Catalog catalog, ChangeRecordFactory records, SourceOffset resumeAfter,
-                              RecordSink sink) {
+                              RecordSink sink, SourceMetrics metrics) {
         this.config = config;
         this.transactionMetadata = config.provideTransactionMetadata();
         this.tombstones = config.tombstonesOnDelete();
@@ -91,6 +93,7 @@ public final class ChangeEventEmitter {
         this.catalog = catalog;
         this.records = records;
         this.sink = sink;
+        this.metrics = metrics;
         this.schemaBuilder = new TableSchemaBuilder(config.topicPrefix(), config.decimalHandling(),
                 config.provideTransactionMetadata());
         this.quietAfterNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.statusUpdateIntervalMs());
@@ -129,8 +132,11 @@ public final class ChangeEventEmitter {
      * advance otherwise (captured tables idle, others busy).
      */
     public void idle(long lsn, long nowNanos) {
-        if (tx == null && nowNanos - lastCommitNanos >= quietAfterNanos) {
-            quiet(lsn);
+        if (tx == null) {
+            metrics.caughtUp();
+            if (nowNanos - lastCommitNanos >= quietAfterNanos) {
+                quiet(lsn);
+            }
         }
     }
 
@@ -152,6 +158,7 @@ public final class ChangeEventEmitter {
             eventCount = 0;
             eventsPerTable = new LinkedHashMap<>();
             beginHandled = false;
+            metrics.begin(begin.xid());
         } else if (message instanceof Commit commit) {
             commit(commit);
         } else if (message instanceof Relation relation) {
@@ -182,6 +189,7 @@ public final class ChangeEventEmitter {
         if (tx == null) {
             throw new IllegalStateException("pgoutput sent a change outside of a transaction");
         }
+        metrics.changeRead(changeOrdinal + 1L);
         return changeOrdinal++;
     }
 
@@ -207,8 +215,8 @@ public final class ChangeEventEmitter {
         if (tombstones && table.keySchema() != null) {
             Struct key = table.key(old);
             Transaction t = tx;
-            emit(new ChangePosition(t.commitLsn(), ordinal, part + 1), offset -> records.tombstone(table, t, key, offset),
-                    0);
+            emit(new ChangePosition(t.commitLsn(), ordinal, part + 1), null,
+                    offset -> records.tombstone(table, t, key, offset), 0);
         }
     }
 
@@ -227,7 +235,7 @@ public final class ChangeEventEmitter {
         List<String> unchanged = after == null ? List.of() : table.unchangedToast(after);
         Transaction t = tx;
         Struct block = transactionMetadata ? records.transactionBlock(t, totalOrder, tableOrder) : null;
-        emit(position, offset -> records.change(table, t, op, key, beforeRow, afterRow, unchanged, lsn, ordinal, block,
+        emit(position, op, offset -> records.change(table, t, op, key, beforeRow, afterRow, unchanged, lsn, ordinal, block,
                 offset), bytes);
     }
 
@@ -248,7 +256,7 @@ public final class ChangeEventEmitter {
         return resumeAfter != null && resumeAfter.covers(position);
     }
 
-    private void emit(ChangePosition position, Function<SourceOffset, SourceRecord> build, long bytes)
+    private void emit(ChangePosition position, String op, Function<SourceOffset, SourceRecord> build, long bytes)
             throws InterruptedException {
         if (isResumed(position)) {
             return;
@@ -258,13 +266,13 @@ public final class ChangeEventEmitter {
             Transaction t = tx;
             ChangePosition begin = new ChangePosition(t.commitLsn(), ChangePosition.BEGIN, 0);
             if (!isResumed(begin)) {
-                release(new Pending(begin, offset -> records.begin(t, offset), 0), false, safeLsn);
+                release(new Pending(begin, null, offset -> records.begin(t, offset), 0), false, safeLsn);
             }
         }
         if (pending != null) {
             release(pending, false, safeLsn);
         }
-        pending = new Pending(position, build, bytes);
+        pending = new Pending(position, op, build, bytes);
     }
 
     private void commit(Commit commit) throws InterruptedException {
@@ -277,8 +285,9 @@ public final class ChangeEventEmitter {
             long events = eventCount;
             Map<String, Long> perTable = eventsPerTable;
             ChangePosition end = new ChangePosition(t.commitLsn(), ChangePosition.END, 0);
-            pending = new Pending(end, offset -> records.end(t, commit.endLsn(), events, perTable, offset), 0);
+            pending = new Pending(end, null, offset -> records.end(t, commit.endLsn(), events, perTable, offset), 0);
         }
+        metrics.committed(changeOrdinal, pending != null, t.commitTimeMicros(), System.currentTimeMillis());
         if (pending != null) {
             release(pending, true, commit.endLsn());
             safeLsn = commit.endLsn();
@@ -296,6 +305,9 @@ public final class ChangeEventEmitter {
         SourceOffset offset = new SourceOffset(p.position(), complete, flush);
         sink.accept(p.build().apply(offset), p.bytes());
         lastEmitted = offset;
+        if (p.op() != null) {
+            metrics.emitted(p.op());
+        }
     }
 
     private TableSchema table(int relationId) {

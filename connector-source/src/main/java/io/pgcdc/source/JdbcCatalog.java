@@ -20,6 +20,10 @@ final class JdbcCatalog implements Catalog, AutoCloseable {
             + "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
             + "WHERE i.indrelid = ? AND i.indisprimary";
 
+    private static final String SLOT_STATE = "SELECT coalesce(confirmed_flush_lsn - '0/0', 0)::bigint, "
+            + "coalesce(pg_current_wal_lsn() - restart_lsn, 0)::bigint, (pg_current_wal_lsn() - '0/0')::bigint "
+            + "FROM pg_catalog.pg_replication_slots WHERE slot_name = ?";
+
     private final SourceConfig config;
     private Connection connection;
     private TypeRegistry types;
@@ -68,6 +72,16 @@ final class JdbcCatalog implements Catalog, AutoCloseable {
             return type;
         } catch (SQLException e) {
             throw new RetriableException("Cannot read pg_type: " + e.getMessage(), e);
+        }
+    }
+
+    /** The slot as the server sees it; null when it does not exist. */
+    SourceMetrics.SlotState slotState(String slot) throws SQLException {
+        try (PreparedStatement ps = connection().prepareStatement(SLOT_STATE)) {
+            ps.setString(1, slot);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? new SourceMetrics.SlotState(rs.getLong(1), rs.getLong(2), rs.getLong(3)) : null;
+            }
         }
     }
 

@@ -23,6 +23,7 @@ public final class PgSourceTask extends SourceTask {
     private volatile ChangeEventEmitter emitter;
     private volatile JdbcCatalog catalog;
     private volatile Thread readerThread;
+    private final SourceMetrics metrics = new SourceMetrics();
     // Set with transaction.boundary=connector: one Kafka transaction per PostgreSQL transaction.
     private volatile TransactionContext transactions;
     // With connector-defined transactions, the newest closing offset committed with its Kafka
@@ -47,9 +48,12 @@ public final class PgSourceTask extends SourceTask {
 
         queue = new RecordQueue(config.maxQueueSize(), config.maxQueueSizeBytes());
         catalog = new JdbcCatalog(config);
-        reader = new ReplicationReader(config, queue);
+        metrics.queue(queue);
+        metrics.register(props.getOrDefault("name", config.slotName()), 0);
+        reader = new ReplicationReader(config, queue, catalog, metrics);
         ChangeRecordFactory records = new ChangeRecordFactory(partition, config.topicPrefix(), config.dbname(), version());
-        ChangeEventEmitter newEmitter = new ChangeEventEmitter(config, catalog, records, stored, reader::enqueue);
+        ChangeEventEmitter newEmitter = new ChangeEventEmitter(config, catalog, records, stored, reader::enqueue,
+                metrics);
         reader.emitter(newEmitter);
         emitter = newEmitter;
         readerThread = new Thread(reader, "pgcdc-replication-" + config.slotName());
@@ -125,6 +129,7 @@ public final class PgSourceTask extends SourceTask {
                 Thread.currentThread().interrupt();
             }
         }
+        metrics.unregister();
         // The catalog connection belongs to the reader thread; close it only once that thread is gone.
         if (catalog != null && (readerThread == null || !readerThread.isAlive())) {
             catalog.close();

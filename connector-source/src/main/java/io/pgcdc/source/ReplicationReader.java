@@ -36,6 +36,10 @@ final class ReplicationReader implements Runnable {
 
     private final SourceConfig config;
     private final RecordQueue queue;
+    private final JdbcCatalog catalog;
+    private final SourceMetrics metrics;
+    private final long slotCheckIntervalNanos;
+    private long nextSlotCheck;
     private final AtomicLong requestedFlush = new AtomicLong();
     private ChangeEventEmitter emitter;
     private volatile boolean running = true;
@@ -45,9 +49,12 @@ final class ReplicationReader implements Runnable {
     private long sentFlush;
     private boolean streaming;
 
-    ReplicationReader(SourceConfig config, RecordQueue queue) {
+    ReplicationReader(SourceConfig config, RecordQueue queue, JdbcCatalog catalog, SourceMetrics metrics) {
         this.config = config;
         this.queue = queue;
+        this.catalog = catalog;
+        this.metrics = metrics;
+        this.slotCheckIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.statusUpdateIntervalMs());
     }
 
     void emitter(ChangeEventEmitter emitter) {
@@ -110,6 +117,7 @@ final class ReplicationReader implements Runnable {
                 log.warn("Replication connection to {}:{} lost ({}); reconnecting in {} ms", config.hostname(),
                         config.port(), e.getMessage(), backoff);
                 emitter.reset();
+                metrics.reconnected();
                 if (streaming) {
                     backoff = BACKOFF_INITIAL_MS; // it had been streaming: a fresh loss, not a failing reconnect
                     streaming = false;
@@ -146,13 +154,17 @@ final class ReplicationReader implements Runnable {
         log.info("Streaming slot {} of {} from {}", config.slotName(), config.dbname(), LogSequenceNumber.valueOf(start));
         while (running) {
             applyFlush();
+            checkSlot();
             ByteBuffer message = stream.readPending();
             if (message == null) {
-                emitter.idle(stream.getLastReceiveLSN().asLong(), System.nanoTime());
+                long received = stream.getLastReceiveLSN().asLong();
+                metrics.received(received);
+                emitter.idle(received, System.nanoTime());
                 Thread.sleep(IDLE_SLEEP_MS);
                 continue;
             }
             long lsn = stream.getLastReceiveLSN().asLong();
+            metrics.received(lsn);
             long bytes = message.remaining() + RECORD_OVERHEAD_BYTES;
             emitter.accept(PgOutputDecoder.decode(message), lsn, bytes);
         }
@@ -166,6 +178,7 @@ final class ReplicationReader implements Runnable {
             stream.setAppliedLSN(lsn);
             stream.forceUpdateStatus();
             sentFlush = target;
+            metrics.confirmed(target);
             log.debug("Confirmed slot {} up to {}", config.slotName(), lsn);
         }
     }
@@ -173,6 +186,21 @@ final class ReplicationReader implements Runnable {
     private void sendStatus() throws SQLException {
         applyFlush();
         stream.forceUpdateStatus();
+        checkSlot();
+    }
+
+    /** Reads the slot's figures for the metrics, once per status interval, on this thread (it owns the catalog). */
+    private void checkSlot() {
+        long now = System.nanoTime();
+        if (now - nextSlotCheck < 0) {
+            return;
+        }
+        nextSlotCheck = now + slotCheckIntervalNanos;
+        try {
+            metrics.slot(catalog.slotState(config.slotName()), System.currentTimeMillis());
+        } catch (SQLException e) {
+            log.debug("Cannot read the state of slot {}: {}", config.slotName(), e.getMessage());
+        }
     }
 
     private boolean isTransient(Throwable e) {

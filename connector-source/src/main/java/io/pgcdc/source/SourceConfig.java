@@ -37,7 +37,8 @@ public final class SourceConfig extends AbstractConfig {
     private static final String USER_DOC = "User to connect as. Needs the REPLICATION attribute and SELECT on the captured tables.";
 
     public static final String PASSWORD_CONFIG = "database.password";
-    private static final String PASSWORD_DOC = "Password of the user.";
+    private static final String PASSWORD_DOC = "Password of the user. Masked in REST responses and logs; "
+            + "use a config provider (${file:...}) to keep it out of the connector config.";
 
     public static final String DBNAME_CONFIG = "database.dbname";
     private static final String DBNAME_DOC = "Database to capture changes from.";

@@ -60,9 +60,15 @@ class ChangeEventEmitterTest {
     }
 
     private static List<SourceRecord> run(SourceConfig config, SourceOffset resumeAfter, int messages) throws Exception {
+        return run(config, resumeAfter, messages, new SourceMetrics());
+    }
+
+    private static List<SourceRecord> run(SourceConfig config, SourceOffset resumeAfter, int messages,
+                                          SourceMetrics metrics) throws Exception {
         List<SourceRecord> out = new ArrayList<>();
         ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
-        ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, factory, resumeAfter, (r, b) -> out.add(r));
+        ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, factory, resumeAfter, (r, b) -> out.add(r),
+                metrics);
         for (int i = 0; i < messages; i++) {
             CapturedStream.Message m = captured.get(i);
             emitter.accept(PgOutputDecoder.decode(m.buffer()), m.lsn(), m.bytes().length);
@@ -107,6 +113,28 @@ class ChangeEventEmitterTest {
         assertEquals("accounts", source.get("table"));
         assertEquals(0, source.get("change_index"));
         assertNull(source.get("unchanged_toast"));
+    }
+
+    @Test
+    void metricsCountWhatIsHandedOverOnce() throws Exception {
+        SourceMetrics all = new SourceMetrics();
+        List<SourceRecord> records = run(config(Map.of()), null, captured.size(), all);
+        assertEquals(4, all.getCreates());
+        assertEquals(2, all.getUpdates());
+        assertEquals(3, all.getDeletes());
+        assertEquals(0, all.getTruncates(), "truncate is skipped by default");
+        assertEquals(9, all.getChangesEmitted(), "tombstones are not changes");
+        assertEquals(-1, all.getTransactionInFlightXid());
+        assertTrue(all.getLargestTransactionChanges() >= 2);
+        long transactions = records.stream().map(r -> r.sourceOffset().get(SourceOffset.LSN_COMMIT)).distinct().count();
+        assertEquals(transactions, all.getTransactionsEmitted());
+
+        // Resumed after the fourth record: what was handed over before is not counted again.
+        SourceMetrics resumed = new SourceMetrics();
+        List<SourceRecord> rest = run(config(Map.of()), SourceOffset.fromMap(records.get(3).sourceOffset()),
+                captured.size(), resumed);
+        assertEquals(records.size() - 4, rest.size());
+        assertEquals(all.getChangesEmitted() - 4, resumed.getChangesEmitted(), "c, c, u, d were handed over already");
     }
 
     @Test
@@ -184,7 +212,7 @@ class ChangeEventEmitterTest {
         List<SourceRecord> out = new ArrayList<>();
         ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
         ChangeEventEmitter emitter = new ChangeEventEmitter(config(Map.of("table.exclude.list", "public\\.notes")),
-                CATALOG, factory, null, (r, b) -> out.add(r));
+                CATALOG, factory, null, (r, b) -> out.add(r), new SourceMetrics());
         for (CapturedStream.Message m : captured) {
             emitter.accept(PgOutputDecoder.decode(m.buffer()), m.lsn(), m.bytes().length);
         }
@@ -198,7 +226,7 @@ class ChangeEventEmitterTest {
     void keepalivePositionCountsOnlyAfterAQuietInterval() throws Exception {
         ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
         ChangeEventEmitter emitter = new ChangeEventEmitter(config(Map.of("status.update.interval.ms", "1000")), CATALOG,
-                factory, null, (r, b) -> { });
+                factory, null, (r, b) -> { }, new SourceMetrics());
         for (CapturedStream.Message m : captured.subList(0, 6)) {
             emitter.accept(PgOutputDecoder.decode(m.buffer()), m.lsn(), m.bytes().length);
         }

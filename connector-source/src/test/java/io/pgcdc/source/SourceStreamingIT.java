@@ -27,6 +27,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.management.ObjectName;
+
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,6 +42,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.pgcdc.testsupport.Await;
 import io.pgcdc.testsupport.ConnectCluster;
 import io.pgcdc.testsupport.PostgresServer;
+import io.pgcdc.testsupport.RemoteJmx;
 import io.pgcdc.testsupport.TopicReader;
 import io.pgcdc.testsupport.TopicReader.Message;
 
@@ -70,6 +73,54 @@ class SourceStreamingIT {
 
     private static List<Message> changes(List<Message> messages) {
         return messages.stream().filter(m -> m.value() != null).toList();
+    }
+
+    /** The task's MBean, read over a remote JMX connection, moves as the data does. */
+    @Test
+    void metricsFollowTheDataOverRemoteJmx() throws Exception {
+        pg.execute(DB, "CREATE TABLE metered (id int PRIMARY KEY, v text)");
+        connect.configureConnector("metered", sourceConfig(pg, DB, "metered", "public\\.metered"));
+        awaitRunning(connect, "metered");
+        String bean = "io.pgcdc:type=source-task-metrics,connector=metered,task=0";
+        try (RemoteJmx jmx = RemoteJmx.start()) {
+            assertEquals(Set.of(new ObjectName(bean)), jmx.names("io.pgcdc:type=source-task-metrics,connector=metered,*"));
+            pg.execute(DB, "INSERT INTO metered SELECT g, 'x' FROM generate_series(1, 10) g");
+            pg.execute(DB, "UPDATE metered SET v = 'y' WHERE id <= 4");
+            pg.execute(DB, "DELETE FROM metered WHERE id > 8");
+            long walEnd = Long.parseLong(pg.queryValue(DB, "SELECT (pg_current_wal_lsn() - '0/0')::bigint"));
+            Await.until(TIMEOUT, "16 changes counted", () -> jmx.number(bean, "ChangesEmitted") == 16);
+            assertEquals(10, jmx.number(bean, "Creates"));
+            assertEquals(4, jmx.number(bean, "Updates"));
+            assertEquals(2, jmx.number(bean, "Deletes"));
+            assertEquals(3, jmx.number(bean, "TransactionsEmitted"));
+            assertEquals(10, jmx.number(bean, "LargestTransactionChanges"));
+            Await.until(TIMEOUT, "the slot confirmed past the writes, as the task and the server see it",
+                    () -> jmx.number(bean, "ConfirmedLsn") >= walEnd && jmx.number(bean, "SlotConfirmedFlushLsn") >= walEnd
+                            && jmx.number(bean, "LastReceivedLsn") >= walEnd);
+            assertTrue(jmx.number(bean, "SlotRetainedWalBytes") > 0);
+            assertTrue(jmx.number(bean, "LagBytes") >= 0);
+
+            // Paused, the task takes nothing: the reader fills the queue, which drains on resume.
+            connect.pauseConnector("metered");
+            Await.until(TIMEOUT, "the task paused",
+                    () -> "PAUSED".equals(connect.connectorStatus("metered").tasks().get(0).state()));
+            pg.execute(DB, "INSERT INTO metered SELECT g, 'z' FROM generate_series(100, 1099) g");
+            Await.until(TIMEOUT, "1000 records queued", () -> jmx.number(bean, "QueueRecords") == 1000);
+            assertTrue(jmx.number(bean, "QueueBytes") > 1000 * 20);
+            connect.resumeConnector("metered");
+            Await.until(TIMEOUT, "the queue drained", () -> jmx.number(bean, "QueueRecords") == 0
+                    && jmx.number(bean, "ChangesEmitted") == 1016);
+
+            pg.execute(DB, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'metered'");
+            Await.until(TIMEOUT, "one reconnect counted", () -> jmx.number(bean, "Reconnects") == 1);
+            pg.execute(DB, "INSERT INTO metered VALUES (5000, 'after')");
+            Await.until(TIMEOUT, "streaming again", () -> jmx.number(bean, "ChangesEmitted") == 1017);
+            assertEquals(-1, jmx.number(bean, "TransactionInFlightXid"));
+
+            connect.deleteConnector("metered");
+            Await.until(TIMEOUT, "the MBean unregistered",
+                    () -> jmx.names("io.pgcdc:type=source-task-metrics,connector=metered,*").isEmpty());
+        }
     }
 
     /** The background post's scenario: the first transaction to start commits last. */

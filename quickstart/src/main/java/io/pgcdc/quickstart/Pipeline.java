@@ -20,6 +20,8 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.runtime.rest.entities.ConnectorStateInfo;
+import org.apache.kafka.connect.runtime.rest.errors.ConnectRestException;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -142,7 +144,12 @@ public final class Pipeline implements AutoCloseable {
     /** Both connectors and their tasks RUNNING. */
     public boolean running() {
         for (String name : List.of(SOURCE, SINK)) {
-            var status = connect.connectorStatus(name);
+            ConnectorStateInfo status;
+            try {
+                status = connect.connectorStatus(name);
+            } catch (ConnectRestException e) {
+                return false; // 404 until the worker has written the connector's first status
+            }
             if (!"RUNNING".equals(status.connector().state()) || status.tasks().isEmpty()
                     || status.tasks().stream().anyMatch(t -> !"RUNNING".equals(t.state()))) {
                 return false;

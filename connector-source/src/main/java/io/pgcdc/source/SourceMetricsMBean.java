@@ -1,0 +1,59 @@
+package io.pgcdc.source;
+
+/**
+ * What a source task reports over JMX, as
+ * {@code io.pgcdc:type=source-task-metrics,connector=<name>,task=<n>}. LSNs are numbers
+ * (the text form {@code X/Y} is {@code X * 2^32 + Y}, hexadecimal halves).
+ */
+public interface SourceMetricsMBean {
+
+    /** The newest position received from the server. */
+    long getLastReceivedLsn();
+
+    /** The newest position this task confirmed to the server (Connect holds everything before it). */
+    long getConfirmedLsn();
+
+    /** The slot's confirmed_flush_lsn, as the server last reported it. */
+    long getSlotConfirmedFlushLsn();
+
+    /** WAL the server keeps for the slot (current WAL position minus the slot's restart_lsn). */
+    long getSlotRetainedWalBytes();
+
+    /** WAL written on the server that this task has not received yet. */
+    long getLagBytes();
+
+    /** How far the last transaction handed over was behind its commit; 0 once the stream is caught up. */
+    long getLagMillis();
+
+    long getTransactionsEmitted();
+
+    long getChangesEmitted();
+
+    long getCreates();
+
+    long getUpdates();
+
+    long getDeletes();
+
+    long getTruncates();
+
+    /** The xid of the transaction being read; -1 between transactions. */
+    long getTransactionInFlightXid();
+
+    /** Changes read so far of the transaction being read. */
+    long getTransactionInFlightChanges();
+
+    /** The most changes one transaction had since the task started. */
+    long getLargestTransactionChanges();
+
+    /** Records waiting between the replication reader and Connect. */
+    long getQueueRecords();
+
+    long getQueueBytes();
+
+    /** Replication connections re-established after a loss. */
+    long getReconnects();
+
+    /** When the server's slot figures were last read (epoch ms; 0: not yet). */
+    long getSlotCheckedTimestampMs();
+}
