@@ -14,9 +14,17 @@ import java.util.concurrent.Future;
  * --duration=SECONDS      how long the writers run (default 60)
  * --writers=N             concurrent writers (default 4)
  * --large-transaction=N   rows of the one large transaction (default 100000; 0 for none)
+ * --oltp=JDBC_URL         an existing OLTP database instead of a throwaway one
+ *                         (jdbc:postgresql://HOST:PORT/DB?user=U&amp;password=P; wal_level=logical)
+ * --olap=JDBC_URL         an existing OLAP database instead of a throwaway one
+ * --connect=URL           an existing Connect worker's REST endpoint (both plugins installed,
+ *                         exactly.once.source.support=enabled) instead of Kafka and Connect here
  * </pre>
  */
 public final class Quickstart {
+
+    private static final String USAGE = "options: --duration=SECONDS --writers=N --large-transaction=ROWS "
+            + "--oltp=JDBC_URL --olap=JDBC_URL --connect=REST_URL";
 
     private Quickstart() {
     }
@@ -25,22 +33,30 @@ public final class Quickstart {
         int seconds = 60;
         int writers = 4;
         int large = 100_000;
+        String oltp = null;
+        String olap = null;
+        String connect = null;
         for (String arg : args) {
             String[] kv = arg.split("=", 2);
+            if (kv.length < 2) {
+                usage("Option " + arg + " has no value");
+            }
             switch (kv[0]) {
                 case "--duration" -> seconds = Integer.parseInt(kv[1]);
                 case "--writers" -> writers = Integer.parseInt(kv[1]);
                 case "--large-transaction" -> large = Integer.parseInt(kv[1]);
-                default -> {
-                    System.err.println("Unknown option " + arg + "; options: --duration=SECONDS --writers=N --large-transaction=ROWS");
-                    System.exit(2);
-                }
+                case "--oltp" -> oltp = kv[1];
+                case "--olap" -> olap = kv[1];
+                case "--connect" -> connect = kv[1];
+                default -> usage("Unknown option " + arg);
             }
         }
         String pluginPath = System.getProperty("pgcdc.plugin.path");
         Path examples = Path.of(System.getProperty("pgcdc.config.examples", "config-examples"));
-        System.out.println("Starting PostgreSQL (OLTP and OLAP), Kafka and Connect; plugins from " + pluginPath);
-        try (Pipeline pipeline = Pipeline.start(pluginPath, examples)) {
+        System.out.println("Starting " + (oltp == null ? "a throwaway OLTP PostgreSQL, " : "")
+                + (olap == null ? "a throwaway OLAP PostgreSQL, " : "")
+                + (connect == null ? "Kafka and Connect (plugins from " + pluginPath + ")" : "nothing else: Connect at " + connect));
+        try (Pipeline pipeline = Pipeline.start(new Pipeline.Options(pluginPath, examples, oltp, olap, connect))) {
             // Ctrl-C stops things in order (Connect, then Kafka and the databases) before the JVM's own
             // shutdown hooks run in parallel: a broker or database gone first leaves Connect's tasks
             // retrying until their graceful-stop timeout.
@@ -58,11 +74,16 @@ public final class Quickstart {
         }
     }
 
+    private static void usage(String problem) {
+        System.err.println(problem + "; " + USAGE);
+        System.exit(2);
+    }
+
     /** Runs the workload with progress reports, then waits for the OLAP totals to match; true when they do. */
     public static boolean run(Pipeline pipeline, Duration duration, int writers, int largeRows,
                               java.util.function.Consumer<String> out) throws Exception {
-        out.accept("Connect REST at " + pipeline.restUrl() + "; OLTP at " + pipeline.oltp().jdbcUrl(Pipeline.OLTP_DB)
-                + "; OLAP at " + pipeline.olap().jdbcUrl(Pipeline.OLAP_DB));
+        out.accept("Connect REST at " + pipeline.restUrl() + "; OLTP at " + pipeline.oltp().jdbcUrl()
+                + "; OLAP at " + pipeline.olap().jdbcUrl());
         pipeline.registerConnectors();
         waitFor(Duration.ofMinutes(2), pipeline::running, "both connectors to run");
         out.accept("Connectors running; writing for " + duration.toSeconds() + " s with " + writers + " writers"
@@ -100,9 +121,11 @@ public final class Quickstart {
 
     private static void report(Pipeline pipeline, long transactions, java.util.function.Consumer<String> out) {
         try {
-            out.accept(String.format("%s changes captured: %,d | rows applied in OLAP: %,d | slot lag: %,d bytes",
-                transactions >= 0 ? String.format("transactions: %,d |", transactions) : "",
-                    pipeline.changesCaptured(), pipeline.rowsApplied(), pipeline.slotLagBytes()));
+            long captured = pipeline.changesCaptured();
+            out.accept(String.format("%s%s rows in OLAP: %,d | slot lag: %,d bytes",
+                    transactions >= 0 ? String.format("transactions: %,d | ", transactions) : "",
+                    captured >= 0 ? String.format("changes captured: %,d |", captured) : "",
+                    pipeline.rowsApplied(), pipeline.slotLagBytes()));
         } catch (Exception e) {
             out.accept("(progress not available: " + e.getMessage() + ")"); // e.g. while stopping
         }

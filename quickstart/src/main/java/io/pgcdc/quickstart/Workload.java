@@ -13,8 +13,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
-import io.pgcdc.testsupport.PostgresServer;
-
 /**
  * A time-tracking application at work: concurrent transactions that track time, correct it,
  * delete it and rename projects, plus one large transaction (an import).
@@ -25,20 +23,22 @@ public final class Workload implements AutoCloseable {
     static final int USERS = 50;
     static final int PROJECTS = 20;
 
-    private final PostgresServer oltp;
+    private final Database oltp;
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final AtomicLong transactions = new AtomicLong();
     private final ExecutorService pool;
     private final List<Future<?>> writers = new ArrayList<>();
 
-    public Workload(PostgresServer oltp, int writers) throws SQLException {
+    public Workload(Database oltp, int writers) throws SQLException {
         this.oltp = oltp;
         this.pool = Executors.newFixedThreadPool(writers + 1);
-        oltp.execute(Pipeline.OLTP_DB,
-                "INSERT INTO teams SELECT g, 'team ' || g FROM generate_series(1, " + TEAMS + ") g",
+        // An earlier run against the same database left these rows: keep them.
+        oltp.execute(
+                "INSERT INTO teams SELECT g, 'team ' || g FROM generate_series(1, " + TEAMS + ") g ON CONFLICT DO NOTHING",
                 "INSERT INTO users SELECT g, 1 + g % " + TEAMS + ", 'user' || g || '@example.com' FROM generate_series(1, "
-                        + USERS + ") g",
-                "INSERT INTO projects SELECT g, 1 + g % " + TEAMS + ", 'project ' || g FROM generate_series(1, " + PROJECTS + ") g");
+                        + USERS + ") g ON CONFLICT DO NOTHING",
+                "INSERT INTO projects SELECT g, 1 + g % " + TEAMS + ", 'project ' || g FROM generate_series(1, " + PROJECTS
+                        + ") g ON CONFLICT DO NOTHING");
         for (int i = 0; i < writers; i++) {
             this.writers.add(pool.submit(this::write));
         }
@@ -49,7 +49,7 @@ public final class Workload implements AutoCloseable {
     }
 
     private Void write() throws SQLException {
-        try (Connection c = oltp.connect(Pipeline.OLTP_DB)) {
+        try (Connection c = oltp.connect()) {
             c.setAutoCommit(false);
             try (PreparedStatement insert = c.prepareStatement(
                     "INSERT INTO time_entries (user_id, project_id, duration_s, description) VALUES (?, ?, ?, 'work')");
@@ -85,7 +85,7 @@ public final class Workload implements AutoCloseable {
     /** An import: {@code rows} time entries in one transaction, in the background. */
     public Future<?> largeTransaction(int rows) {
         return pool.submit(() -> {
-            oltp.execute(Pipeline.OLTP_DB, "INSERT INTO time_entries (user_id, project_id, duration_s, description) "
+            oltp.execute("INSERT INTO time_entries (user_id, project_id, duration_s, description) "
                     + "SELECT 1 + g % " + USERS + ", 1 + g % " + PROJECTS + ", 60 + g % 600, 'import' FROM generate_series(1, "
                     + rows + ") g");
             transactions.incrementAndGet();

@@ -22,8 +22,8 @@ class PipelineIT {
 
     @Test
     void olapTotalsEqualOltpTotalsAcrossARestart() throws Exception {
-        try (Pipeline pipeline = Pipeline.start(System.getProperty("pgcdc.plugin.path"),
-                Path.of(System.getProperty("pgcdc.config.examples")))) {
+        try (Pipeline pipeline = Pipeline.start(new Pipeline.Options(System.getProperty("pgcdc.plugin.path"),
+                Path.of(System.getProperty("pgcdc.config.examples")), null, null, null))) {
             String plugins = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create(pipeline.restUrl() + "/connector-plugins")).GET().build(),
                     java.net.http.HttpResponse.BodyHandlers.ofString()).body();
@@ -40,15 +40,15 @@ class PipelineIT {
                 while (pipeline.changesCaptured() < 2_000 && System.nanoTime() < deadline) {
                     Thread.sleep(200);
                 }
-                pipeline.connect().restartConnectorAndTasks(Pipeline.SOURCE, false, true, false);
+                pipeline.restartSource();
                 return null;
             });
             boolean consistent = Quickstart.run(pipeline, Duration.ofSeconds(25), 3, 30_000, log::add);
             restart.get();
             restarter.shutdown();
             assertTrue(consistent, String.join("\n", log));
-            assertEquals(pipeline.oltp().queryValue(Pipeline.OLTP_DB, "SELECT count(*) FROM time_entries"),
-                    pipeline.olap().queryValue(Pipeline.OLAP_DB, "SELECT count(*) FROM olap.time_entries"));
+            assertEquals(pipeline.oltp().queryValue("SELECT count(*) FROM time_entries"),
+                    pipeline.olap().queryValue("SELECT count(*) FROM olap.time_entries"));
         }
     }
 }
