@@ -26,7 +26,7 @@ public final class PgSinkTask extends SinkTask {
         } catch (NoSuchMethodError | NoClassDefFoundError e) {
             // a worker older than Kafka 2.6 has no dead letter queue for sink tasks
         }
-        writer = new BatchWriter(config, reporter);
+        writer = new BatchWriter(config, reporter, new SinkMetrics());
     }
 
     @Override
