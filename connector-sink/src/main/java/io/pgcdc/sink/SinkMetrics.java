@@ -2,6 +2,11 @@ package io.pgcdc.sink;
 
 import java.util.concurrent.atomic.LongAdder;
 
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
+
+import org.apache.kafka.common.utils.Sanitizer;
+
 /**
  * The counters of one sink task. The task thread updates them; JMX reads them from other threads.
  */
@@ -27,6 +32,16 @@ final class SinkMetrics implements SinkMetricsMBean {
 
     // One reference, so that a reader never pairs a message with another one's time.
     private volatile Failure lastError;
+
+    /** {@code io.pgcdc:type=sink-task-metrics,connector=<name, sanitised for JMX>,task=<index>} */
+    static ObjectName objectName(String connector, int task) {
+        try {
+            return new ObjectName("io.pgcdc:type=sink-task-metrics,connector=" + Sanitizer.jmxSanitize(connector)
+                    + ",task=" + task);
+        } catch (MalformedObjectNameException e) {
+            throw new IllegalArgumentException("No JMX name for connector " + connector + " task " + task, e);
+        }
+    }
 
     void received(int records) {
         recordsReceived.add(records);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import javax.management.ObjectName;
+
 import org.junit.jupiter.api.Test;
 
 class SinkMetricsTest {
@@ -63,5 +65,14 @@ class SinkMetricsTest {
         metrics.retried();
         metrics.retried();
         assertEquals(2, metrics.getRetries());
+    }
+
+    @Test
+    void theConnectorNameIsQuotedWhenJmxNeedsIt() throws Exception {
+        assertEquals(new ObjectName("io.pgcdc:type=sink-task-metrics,connector=olap-sink,task=0"),
+                SinkMetrics.objectName("olap-sink", 0));
+        ObjectName odd = SinkMetrics.objectName("olap:eu,west=1", 3);
+        assertEquals("\"olap:eu,west=1\"", odd.getKeyProperty("connector"));
+        assertEquals("3", odd.getKeyProperty("task"));
     }
 }
