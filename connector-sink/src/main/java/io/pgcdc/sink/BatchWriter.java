@@ -3,6 +3,7 @@ package io.pgcdc.sink;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
@@ -30,7 +31,8 @@ import io.pgcdc.sink.SinkConfig.GuardMode;
  * Writes one {@code put()} batch: every table in one database transaction, one statement per
  * table and column set (the batch as one JSON parameter). A lost connection rolls the whole
  * batch back and retries it; a row PostgreSQL rejects is isolated by splitting its group under
- * savepoints, then reported to the dead letter queue or named in the task's failure.
+ * savepoints, then reported to the dead letter queue or named in the task's failure. What each
+ * committed batch did goes to the task's {@link SinkMetrics}.
  */
 final class BatchWriter implements AutoCloseable {
 
@@ -39,6 +41,7 @@ final class BatchWriter implements AutoCloseable {
 
     private final SinkConfig config;
     private final ErrantRecordReporter reporter;
+    private final SinkMetrics metrics;
     private final RecordParser parser;
     private final TargetCatalog catalog = new TargetCatalog();
     private final Set<String> warned = new HashSet<>();
@@ -48,13 +51,32 @@ final class BatchWriter implements AutoCloseable {
     /** A record that cannot be written, with the reason. */
     private record Rejected(SinkRecord record, Exception reason) { }
 
-    BatchWriter(SinkConfig config, ErrantRecordReporter reporter) {
+    /** One try at writing a batch: whether it isolates rejected rows, which it rejected, and what it wrote. */
+    private record Attempt(boolean careful, List<Rejected> rejected, WriteCounts counts) { }
+
+    /** One statement's SQL run for some rows, saying what it did to them. */
+    private interface Statement {
+        WriteCounts run(Connection c, String json, int rows) throws SQLException;
+    }
+
+    BatchWriter(SinkConfig config, ErrantRecordReporter reporter, SinkMetrics metrics) {
         this.config = config;
         this.reporter = reporter;
+        this.metrics = metrics;
         this.parser = new RecordParser(config.tableNameFormat());
     }
 
     void write(Collection<SinkRecord> records) {
+        metrics.received(records.size());
+        try {
+            writeParsed(records);
+        } catch (RuntimeException e) {
+            metrics.failed(e.getMessage());
+            throw e;
+        }
+    }
+
+    private void writeParsed(Collection<SinkRecord> records) {
         List<Rejected> rejected = new ArrayList<>();
         Map<TableRef, List<RowChange>> byTable = new LinkedHashMap<>();
         for (SinkRecord record : records) {
@@ -76,22 +98,24 @@ final class BatchWriter implements AutoCloseable {
     }
 
     private List<Rejected> writeWithRetries(Map<TableRef, List<RowChange>> byTable) {
+        long started = System.nanoTime();
         long backoff = config.retryBackoffMs();
         boolean careful = false;
         boolean refreshed = false;
         for (int attempt = 0; ; attempt++) {
-            List<Rejected> rejected = new ArrayList<>();
+            Attempt current = new Attempt(careful, new ArrayList<>(), new WriteCounts());
             try {
                 Connection c = connection();
                 for (Map.Entry<TableRef, List<RowChange>> entry : byTable.entrySet()) {
-                    writeTable(c, entry.getKey(), entry.getValue(), careful, rejected);
+                    writeTable(c, entry.getKey(), entry.getValue(), current);
                 }
-                if (!rejected.isEmpty() && reporter == null) {
+                if (!current.rejected().isEmpty() && reporter == null) {
                     c.rollback();
-                    throw failure(rejected.get(0));
+                    throw failure(current.rejected().get(0));
                 }
                 c.commit();
-                return rejected;
+                metrics.committed(current.counts(), System.nanoTime() - started);
+                return current.rejected();
             } catch (SQLException e) {
                 rollbackQuietly();
                 if (isTableChange(e) && !refreshed) {
@@ -112,6 +136,7 @@ final class BatchWriter implements AutoCloseable {
                 }
                 log.warn("Writing to {} failed ({}); retry {} of {} in {} ms", byTable.keySet(), e.getMessage(),
                         attempt + 1, config.maxRetries(), backoff);
+                metrics.retried();
                 closeQuietly();
                 sleep(backoff);
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
@@ -119,8 +144,8 @@ final class BatchWriter implements AutoCloseable {
         }
     }
 
-    private void writeTable(Connection c, TableRef ref, List<RowChange> changes, boolean careful, List<Rejected> rejected)
-            throws SQLException {
+    private void writeTable(Connection c, TableRef ref, List<RowChange> changes, Attempt attempt) throws SQLException {
+        List<Rejected> rejected = attempt.rejected();
         TargetTable table;
         try {
             TargetTable cached = catalog.table(c, ref);
@@ -168,14 +193,15 @@ final class BatchWriter implements AutoCloseable {
         String soft = config.deleteMode() == DeleteMode.SOFT ? config.softDeleteColumn() : null;
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
             List<String> columns = group.getKey();
-            String sql = PgDialect.upsert(table, columns, mode, guard);
+            Statement upsert = upsert(PgDialect.upsert(table, columns, mode, guard));
             String position = mode == GuardMode.SOURCE_LSN ? guard : null;
-            execute(c, table, sql, group.getValue(), rows -> JsonRows.upserts(table, rows, columns, position, soft),
-                    careful, rejected);
+            execute(c, table, upsert, group.getValue(), rows -> JsonRows.upserts(table, rows, columns, position, soft),
+                    attempt);
         }
         if (!deletes.isEmpty()) {
-            String sql = soft == null ? PgDialect.delete(table, mode, guard) : PgDialect.softDelete(table, soft, mode, guard);
-            execute(c, table, sql, deletes, rows -> JsonRows.deletes(table, rows), careful, rejected);
+            Statement delete = delete(soft == null ? PgDialect.delete(table, mode, guard)
+                    : PgDialect.softDelete(table, soft, mode, guard));
+            execute(c, table, delete, deletes, rows -> JsonRows.deletes(table, rows), attempt);
         }
     }
 
@@ -236,45 +262,64 @@ final class BatchWriter implements AutoCloseable {
         String rows(List<RowChange> rows);
     }
 
-    private void execute(Connection c, TargetTable table, String sql, List<RowChange> rows, JsonFor json, boolean careful,
-                         List<Rejected> rejected) throws SQLException {
+    private void execute(Connection c, TargetTable table, Statement statement, List<RowChange> rows, JsonFor json,
+                         Attempt attempt) throws SQLException {
         int max = config.batchMaxRows();
         for (int from = 0; from < rows.size(); from += max) {
             List<RowChange> chunk = rows.subList(from, Math.min(rows.size(), from + max));
-            if (careful) {
-                isolate(c, table, sql, chunk, json, rejected);
+            if (attempt.careful()) {
+                isolate(c, table, statement, chunk, json, attempt);
             } else {
-                run(c, sql, json.rows(chunk));
+                attempt.counts().add(statement.run(c, json.rows(chunk), chunk.size()));
             }
         }
     }
 
-    private static int run(Connection c, String sql, String json) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, json);
-            return ps.executeUpdate();
-        }
+    /** An upsert runs as a query returning (rows inserted, rows written); the rest the guard refused. */
+    private static Statement upsert(String sql) {
+        return (c, json, rows) -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, json);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return WriteCounts.upsert(rows, rs.getLong(1), rs.getLong(2));
+                }
+            }
+        };
     }
 
-    /** Runs the statement under a savepoint; when PostgreSQL rejects it, halves the rows until the culprits are alone. */
-    private void isolate(Connection c, TargetTable table, String sql, List<RowChange> rows, JsonFor json,
-                         List<Rejected> rejected) throws SQLException {
+    private static Statement delete(String sql) {
+        return (c, json, rows) -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, json);
+                return WriteCounts.delete(rows, ps.executeUpdate());
+            }
+        };
+    }
+
+    /**
+     * Runs the statement under a savepoint; when PostgreSQL rejects it, halves the rows until the
+     * culprits are alone. Only what a released savepoint kept is counted.
+     */
+    private void isolate(Connection c, TargetTable table, Statement statement, List<RowChange> rows, JsonFor json,
+                         Attempt attempt) throws SQLException {
         Savepoint savepoint = c.setSavepoint();
         try {
-            run(c, sql, json.rows(rows));
+            WriteCounts done = statement.run(c, json.rows(rows), rows.size());
             c.releaseSavepoint(savepoint);
+            attempt.counts().add(done);
         } catch (SQLException e) {
             if (!isRowError(e)) {
                 throw e;
             }
             c.rollback(savepoint);
             if (rows.size() == 1) {
-                rejected.add(new Rejected(rows.get(0).record(), rowError(table, rows.get(0), e)));
+                attempt.rejected().add(new Rejected(rows.get(0).record(), rowError(table, rows.get(0), e)));
                 return;
             }
             int half = rows.size() / 2;
-            isolate(c, table, sql, rows.subList(0, half), json, rejected);
-            isolate(c, table, sql, rows.subList(half, rows.size()), json, rejected);
+            isolate(c, table, statement, rows.subList(0, half), json, attempt);
+            isolate(c, table, statement, rows.subList(half, rows.size()), json, attempt);
         }
     }
 
@@ -297,8 +342,11 @@ final class BatchWriter implements AutoCloseable {
             throw failure(rejected.get(0));
         }
         for (Rejected r : rejected) {
-            log.warn("Sending record {} to the dead letter queue: {}", RecordParser.where(r.record()), r.reason().getMessage());
+            String message = "Record " + RecordParser.where(r.record()) + " sent to the dead letter queue: "
+                    + r.reason().getMessage();
+            log.warn(message);
             reporter.report(r.record(), r.reason());
+            metrics.sentToDlq(message);
         }
     }
 

@@ -24,14 +24,17 @@ final class PgDialect {
     }
 
     /**
-     * An upsert of {@code columns} (which include the key). Under a guard an existing row is only
-     * updated by a strictly newer version, so replays and late arrivals change nothing.
+     * An upsert of {@code columns} (which include the key), as a query whose one row counts the rows
+     * it inserted and the rows it wrote (inserted or updated); rows sent but not written were
+     * refused by the guard. Under a guard an existing row is only updated by a strictly newer
+     * version, so replays and late arrivals change nothing. The counting wraps the one statement,
+     * so statement-level triggers still run once.
      */
     static String upsert(TargetTable table, List<String> columns, GuardMode mode, String guardColumn) {
         StringJoiner names = new StringJoiner(", ");
         columns.forEach(c -> names.add(quote(c)));
-        StringBuilder sql = new StringBuilder("INSERT INTO ").append(table.ref().quoted()).append(" AS t (").append(names)
-                .append(") SELECT ").append(names).append(" FROM ").append(recordset(table, columns, List.of()))
+        StringBuilder sql = new StringBuilder("WITH w AS (INSERT INTO ").append(table.ref().quoted()).append(" AS t (")
+                .append(names).append(") SELECT ").append(names).append(" FROM ").append(recordset(table, columns, List.of()))
                 .append(" ON CONFLICT (");
         StringJoiner keys = new StringJoiner(", ");
         table.keyColumns().forEach(k -> keys.add(quote(k)));
@@ -43,14 +46,30 @@ final class PgDialect {
             }
         }
         if (set.length() == 0) {
-            return sql.append("NOTHING").toString();
+            sql.append("NOTHING");
+        } else {
+            sql.append("UPDATE SET ").append(set);
+            if (mode != GuardMode.NONE) {
+                String guard = quote(guardColumn);
+                sql.append(" WHERE t.").append(guard).append(" IS NULL OR t.").append(guard).append(" < excluded.").append(guard);
+            }
         }
-        sql.append("UPDATE SET ").append(set);
-        if (mode != GuardMode.NONE) {
-            String guard = quote(guardColumn);
-            sql.append(" WHERE t.").append(guard).append(" IS NULL OR t.").append(guard).append(" < excluded.").append(guard);
+        if (table.partitioned()) {
+            // A partitioned table cannot return xmax. The outer query reads the table in the statement's
+            // snapshot, from before the insert: a returned key that was not there then is an insert (a row
+            // another transaction committed since that snapshot counts as inserted, though it was updated).
+            StringJoiner returning = new StringJoiner(", ");
+            StringJoiner existed = new StringJoiner(" AND ");
+            for (String key : table.keyColumns()) {
+                returning.add("t." + quote(key));
+                existed.add("o." + quote(key) + " = w." + quote(key));
+            }
+            return sql.append(" RETURNING ").append(returning).append(") SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM ")
+                    .append(table.ref().quoted()).append(" AS o WHERE ").append(existed).append(")), count(*) FROM w").toString();
         }
-        return sql.toString();
+        // A row the statement inserted has no xmax; an updated one carries the updating transaction's.
+        return sql.append(" RETURNING (t.xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted), count(*) FROM w")
+                .toString();
     }
 
     /** A delete of the keyed rows, guarded like upserts: it does not remove a row written after it. */

@@ -15,6 +15,8 @@ import org.apache.kafka.connect.errors.DataException;
 /** Reads target tables from the catalog, once per table until {@link #forget} says it changed. */
 final class TargetCatalog {
 
+    private static final String TABLE = "SELECT c.oid, c.relkind = 'p' FROM pg_catalog.pg_class c "
+            + "WHERE c.oid = pg_catalog.to_regclass(?)";
     private static final String COLUMNS = "SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), "
             + "COALESCE(bt.typname, t.typname) FROM pg_catalog.pg_attribute a "
             + "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
@@ -51,14 +53,15 @@ final class TargetCatalog {
 
     private static TargetTable load(Connection connection, TableRef ref) throws SQLException {
         long oid;
-        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_catalog.to_regclass(?)::oid")) {
+        boolean partitioned;
+        try (PreparedStatement ps = connection.prepareStatement(TABLE)) {
             ps.setString(1, ref.quoted());
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                oid = rs.getLong(1);
-                if (rs.wasNull()) {
+                if (!rs.next()) {
                     throw new DataException("Target table " + ref + " does not exist");
                 }
+                oid = rs.getLong(1);
+                partitioned = rs.getBoolean(2);
             }
         }
         Map<String, TargetTable.Column> columns = new LinkedHashMap<>();
@@ -84,6 +87,6 @@ final class TargetCatalog {
         if (key.isEmpty()) {
             throw new DataException("Target table " + ref + " has no primary key or unique index to upsert on");
         }
-        return new TargetTable(ref, columns, List.copyOf(key));
+        return new TargetTable(ref, columns, List.copyOf(key), partitioned);
     }
 }

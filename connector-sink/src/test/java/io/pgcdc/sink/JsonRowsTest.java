@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class JsonRowsTest {
 
-    private static final TargetTable TABLE = new TargetTable(new TableRef("public", "t"), columns(), List.of("id"));
+    private static final TargetTable TABLE = new TargetTable(new TableRef("public", "t"), columns(), List.of("id"), false);
 
     private static Map<String, TargetTable.Column> columns() {
         Map<String, TargetTable.Column> columns = new LinkedHashMap<>();

@@ -13,36 +13,60 @@ import io.pgcdc.sink.SinkConfig.GuardMode;
 class PgDialectTest {
 
     private static TargetTable table(String schema, String name, List<String> key, String... columnsAndTypes) {
+        return table(false, schema, name, key, columnsAndTypes);
+    }
+
+    private static TargetTable table(boolean partitioned, String schema, String name, List<String> key,
+                                     String... columnsAndTypes) {
         Map<String, TargetTable.Column> columns = new LinkedHashMap<>();
         for (int i = 0; i < columnsAndTypes.length; i += 2) {
             String type = columnsAndTypes[i + 1];
             columns.put(columnsAndTypes[i], new TargetTable.Column(columnsAndTypes[i], type,
                     type.startsWith("timestamp with") ? "timestamptz" : type));
         }
-        return new TargetTable(new TableRef(schema, name), columns, key);
+        return new TargetTable(new TableRef(schema, name), columns, key, partitioned);
     }
 
     private static final TargetTable ORDERS = table("olap", "orders", List.of("id"),
             "id", "bigint", "total", "numeric(10,2)", "updated_at", "timestamp with time zone");
 
+    /** Counts inserted rows (no xmax) and all rows the statement wrote. */
+    private static final String COUNTED = " RETURNING (t.xmax = 0) AS inserted) "
+            + "SELECT count(*) FILTER (WHERE inserted), count(*) FROM w";
+
     @Test
-    void guardedUpsertFromOneJsonParameter() {
-        assertEquals("INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\", \"updated_at\") "
+    void guardedUpsertFromOneJsonParameterCountsWhatItWrote() {
+        assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\", \"updated_at\") "
                 + "SELECT \"id\", \"total\", \"updated_at\" FROM jsonb_to_recordset(?::jsonb) "
                 + "AS d(\"id\" bigint, \"total\" numeric(10,2), \"updated_at\" timestamp with time zone) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\", \"updated_at\" = excluded.\"updated_at\" "
-                + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\"",
+                + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\"" + COUNTED,
                 PgDialect.upsert(ORDERS, List.of("id", "total", "updated_at"), GuardMode.COLUMN, "updated_at"));
     }
 
     @Test
+    void aPartitionedTableCountsInsertsByTheKeysThatWereNotThere() {
+        TargetTable partitioned = table(true, "olap", "events", List.of("day", "id"),
+                "day", "date", "id", "bigint", "n", "int", "updated_at", "timestamp with time zone");
+        assertEquals("WITH w AS (INSERT INTO \"olap\".\"events\" AS t (\"day\", \"id\", \"n\", \"updated_at\") "
+                + "SELECT \"day\", \"id\", \"n\", \"updated_at\" FROM jsonb_to_recordset(?::jsonb) "
+                + "AS d(\"day\" date, \"id\" bigint, \"n\" int, \"updated_at\" timestamp with time zone) "
+                + "ON CONFLICT (\"day\", \"id\") DO UPDATE SET \"n\" = excluded.\"n\", \"updated_at\" = excluded.\"updated_at\" "
+                + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\" "
+                + "RETURNING t.\"day\", t.\"id\") SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM \"olap\".\"events\" AS o "
+                + "WHERE o.\"day\" = w.\"day\" AND o.\"id\" = w.\"id\")), count(*) FROM w",
+                PgDialect.upsert(partitioned, List.of("day", "id", "n", "updated_at"), GuardMode.COLUMN, "updated_at"));
+    }
+
+    @Test
     void unguardedUpsertAndKeyOnlyUpsert() {
-        assertEquals("INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\") SELECT \"id\", \"total\" FROM "
+        assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\") SELECT \"id\", \"total\" FROM "
                 + "jsonb_to_recordset(?::jsonb) AS d(\"id\" bigint, \"total\" numeric(10,2)) "
-                + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\"",
+                + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\"" + COUNTED,
                 PgDialect.upsert(ORDERS, List.of("id", "total"), GuardMode.NONE, "updated_at"));
-        assertEquals("INSERT INTO \"olap\".\"orders\" AS t (\"id\") SELECT \"id\" FROM jsonb_to_recordset(?::jsonb) "
-                + "AS d(\"id\" bigint) ON CONFLICT (\"id\") DO NOTHING",
+        // DO NOTHING returns only the rows it inserted.
+        assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\") SELECT \"id\" FROM jsonb_to_recordset(?::jsonb) "
+                + "AS d(\"id\" bigint) ON CONFLICT (\"id\") DO NOTHING" + COUNTED,
                 PgDialect.upsert(ORDERS, List.of("id"), GuardMode.COLUMN, "updated_at"));
     }
 
@@ -71,8 +95,9 @@ class PgDialectTest {
     @Test
     void hostileIdentifiersAreQuoted() {
         TargetTable hostile = table("we\"ird", "Order Lines; DROP TABLE x", List.of("Id"), "Id", "int", "select", "text");
-        assertEquals("INSERT INTO \"we\"\"ird\".\"Order Lines; DROP TABLE x\" AS t (\"Id\", \"select\") SELECT \"Id\", \"select\" "
-                + "FROM jsonb_to_recordset(?::jsonb) AS d(\"Id\" int, \"select\" text) ON CONFLICT (\"Id\") DO UPDATE "
-                + "SET \"select\" = excluded.\"select\"", PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x"));
+        assertEquals("WITH w AS (INSERT INTO \"we\"\"ird\".\"Order Lines; DROP TABLE x\" AS t (\"Id\", \"select\") "
+                + "SELECT \"Id\", \"select\" FROM jsonb_to_recordset(?::jsonb) AS d(\"Id\" int, \"select\" text) "
+                + "ON CONFLICT (\"Id\") DO UPDATE SET \"select\" = excluded.\"select\"" + COUNTED,
+                PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x"));
     }
 }
