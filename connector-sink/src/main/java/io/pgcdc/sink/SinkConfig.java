@@ -30,7 +30,8 @@ public final class SinkConfig extends AbstractConfig {
     private static final String CONNECTION_USERNAME_DOC = "User to connect as: needs INSERT, UPDATE, DELETE and SELECT on the target tables.";
 
     public static final String CONNECTION_PASSWORD_CONFIG = "connection.password";
-    private static final String CONNECTION_PASSWORD_DOC = "Password of the user.";
+    private static final String CONNECTION_PASSWORD_DOC = "Password of the user. Masked in REST responses and logs; "
+            + "use a config provider (${file:...}) to keep it out of the connector config.";
 
     public static final String TABLE_NAME_FORMAT_CONFIG = "table.name.format";
     private static final String TABLE_NAME_FORMAT_DOC = "Target table as 'schema.table' (or 'table', in public), with placeholders "
@@ -46,7 +47,9 @@ public final class SinkConfig extends AbstractConfig {
     public static final String GUARD_MODE_CONFIG = "upsert.guard.mode";
     private static final String GUARD_MODE_DOC = "'column': an upsert or delete applies only if the stored row's guard column is "
             + "older (replays and late arrivals are no-ops); 'source_lsn': the guard column (numeric) holds the source "
-            + "position of the change that wrote the row, set by the sink; 'none': last write wins.";
+            + "position of the change that wrote the row, set by the sink (for tables without an updated_at); 'none': last "
+            + "write wins. In 'column' mode two versions with the same guard value are one version (a replay), and deletes "
+            + "are guarded only when the guard column is a timestamp or timestamptz.";
     public static final String GUARD_MODE_DEFAULT = "column";
 
     public static final String DELETE_MODE_CONFIG = "delete.mode";
@@ -55,7 +58,8 @@ public final class SinkConfig extends AbstractConfig {
 
     public static final String DELETE_SOFT_COLUMN_CONFIG = "delete.soft.column";
     private static final String DELETE_SOFT_COLUMN_DOC = "With delete.mode=soft: the column a delete sets, to true for a boolean "
-            + "column, else to the delete's commit time.";
+            + "column, else to the delete's commit time. An upsert clears it; a row inserted and deleted in one batch is "
+            + "written, then flagged.";
     public static final String DELETE_SOFT_COLUMN_DEFAULT = "deleted_at";
 
     public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";

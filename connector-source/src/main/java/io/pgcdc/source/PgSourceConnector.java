@@ -49,7 +49,10 @@ public final class PgSourceConnector extends SourceConnector {
         return ExactlyOnceSupport.SUPPORTED;
     }
 
-    /** With {@code transaction.boundary=connector}, one Kafka transaction per PostgreSQL transaction. */
+    /**
+     * With {@code transaction.boundary=connector}, Kafka transactions begin and end only between
+     * PostgreSQL transactions: a read_committed consumer never sees part of one.
+     */
     @Override
     public ConnectorTransactionBoundaries canDefineTransactionBoundaries(Map<String, String> connectorConfig) {
         return ConnectorTransactionBoundaries.SUPPORTED;

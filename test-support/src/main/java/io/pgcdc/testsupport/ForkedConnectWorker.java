@@ -39,6 +39,12 @@ public final class ForkedConnectWorker implements AutoCloseable {
     /** Starts a worker with {@code -Xmx<heap>} and waits for its REST API. */
     public static ForkedConnectWorker start(String bootstrapServers, String heap, Path dir, Map<String, String> extra)
             throws Exception {
+        return start(bootstrapServers, heap, dir, extra, List.of());
+    }
+
+    /** The same, with more JVM options (agents, system properties). */
+    public static ForkedConnectWorker start(String bootstrapServers, String heap, Path dir, Map<String, String> extra,
+                                            List<String> jvmOptions) throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
@@ -67,7 +73,9 @@ public final class ForkedConnectWorker implements AutoCloseable {
         Path log = dir.resolve("worker-" + port + ".log");
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-                "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+                "-XX:+ExitOnOutOfMemoryError"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                 "org.apache.kafka.connect.cli.ConnectDistributed", config.toString()));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ForkedConnectWorker worker = new ForkedConnectWorker(process, log, "http://127.0.0.1:" + port);
@@ -78,6 +86,11 @@ public final class ForkedConnectWorker implements AutoCloseable {
             return worker.get("/connectors").statusCode() == 200;
         });
         return worker;
+    }
+
+    /** The REST endpoint, e.g. {@code http://127.0.0.1:8083}. */
+    public String restUrl() {
+        return rest;
     }
 
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {

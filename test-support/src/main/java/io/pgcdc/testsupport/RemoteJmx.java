@@ -35,17 +35,33 @@ public final class RemoteJmx implements AutoCloseable {
         this.url = url;
     }
 
-    public static RemoteJmx start() throws IOException {
-        int port;
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
+            return socket.getLocalPort();
         }
+    }
+
+    public static RemoteJmx start() throws IOException {
+        int port = freePort();
         Registry registry = LocateRegistry.createRegistry(port);
         JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi");
         JMXConnectorServer server = JMXConnectorServerFactory.newJMXConnectorServer(url, Map.of(),
                 ManagementFactory.getPlatformMBeanServer());
         server.start();
         return new RemoteJmx(registry, server, JMXConnectorFactory.connect(url), url);
+    }
+
+    /** A client of a JVM started with {@code -Dcom.sun.management.jmxremote.port=<port>}. */
+    public static RemoteJmx connect(int port) throws IOException {
+        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi");
+        return new RemoteJmx(null, null, JMXConnectorFactory.connect(url), url);
+    }
+
+    /** The options that open a JVM's platform MBean server on {@code port}, without authentication, to this host. */
+    public static java.util.List<String> jvmOptions(int port) {
+        return java.util.List.of("-Dcom.sun.management.jmxremote.port=" + port, "-Dcom.sun.management.jmxremote.rmi.port=" + port,
+                "-Dcom.sun.management.jmxremote.host=127.0.0.1", "-Djava.rmi.server.hostname=127.0.0.1",
+                "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false");
     }
 
     public JMXServiceURL url() {
@@ -72,7 +88,9 @@ public final class RemoteJmx implements AutoCloseable {
     @Override
     public void close() throws IOException {
         client.close();
-        server.stop();
-        UnicastRemoteObject.unexportObject(registry, true);
+        if (server != null) {
+            server.stop();
+            UnicastRemoteObject.unexportObject(registry, true);
+        }
     }
 }
