@@ -107,6 +107,12 @@ public final class ChangeEventEmitter {
         return safeLsn;
     }
 
+    /** A snapshot handed over rows up to {@code last}: the stream's changes all come after them. */
+    public void snapshotEmitted(SourceOffset last) {
+        resumeAfter = last;
+        lastEmitted = last;
+    }
+
     public QuietPoint quietPoint() {
         return quietPoint;
     }

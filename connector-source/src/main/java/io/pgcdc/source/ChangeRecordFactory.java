@@ -89,6 +89,13 @@ final class ChangeRecordFactory {
                 table.envelopeSchema(), value, tx.commitTimeMillis());
     }
 
+    /** A row read by a snapshot: op 'r', {@code source.snapshot} "true", or "last" for the snapshot's last row. */
+    SourceRecord snapshotRow(TableSchema table, Transaction tx, Struct key, Struct row, boolean last, SourceOffset offset) {
+        SourceRecord record = change(table, tx, "r", key, null, row, List.of(), tx.commitLsn(), 0, null, offset);
+        ((Struct) record.value()).getStruct(Envelope.SOURCE).put(Envelope.SOURCE_SNAPSHOT, last ? "last" : "true");
+        return record;
+    }
+
     Struct transactionBlock(Transaction tx, long totalOrder, long tableOrder) {
         return new Struct(Envelope.TRANSACTION_BLOCK_SCHEMA)
                 .put(Envelope.TX_ID, tx.id())

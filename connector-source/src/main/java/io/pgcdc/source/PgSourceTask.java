@@ -40,11 +40,11 @@ public final class PgSourceTask extends SourceTask {
     public void start(Map<String, String> props) {
         config = new SourceConfig(props);
         partition = SourceOffset.partition(config.dbname(), config.slotName());
-        SourceOffset stored = storedOffset();
-        committed = stored;
+        ReplicationSetup.Start setup = new ReplicationSetup(config).run(storedOffset());
+        SourceOffset resumeFrom = setup.resumeFrom();
+        committed = resumeFrom;
         transactions = context.transactionContext();
-        new ReplicationSetup(config).run(stored);
-        log.info("Starting slot {} after stored offset {}", config.slotName(), stored);
+        log.info("Starting slot {} after stored offset {}", config.slotName(), resumeFrom);
 
         queue = new RecordQueue(config.maxQueueSize(), config.maxQueueSizeBytes());
         catalog = new JdbcCatalog(config);
@@ -52,9 +52,15 @@ public final class PgSourceTask extends SourceTask {
         metrics.register(props.getOrDefault("name", config.slotName()), 0);
         reader = new ReplicationReader(config, queue, catalog, metrics);
         ChangeRecordFactory records = new ChangeRecordFactory(partition, config.topicPrefix(), config.dbname(), version());
-        ChangeEventEmitter newEmitter = new ChangeEventEmitter(config, catalog, records, stored, reader::enqueue,
+        ChangeEventEmitter newEmitter = new ChangeEventEmitter(config, catalog, records, resumeFrom, reader::enqueue,
                 metrics);
         reader.emitter(newEmitter);
+        if (ReplicationSetup.snapshotNeeded(config, resumeFrom)) {
+            reader.snapshotFirst(new Snapshotter(config, catalog, records, metrics), setup.exported(), resumeFrom);
+        }
+        if (config.snapshotMode() == SourceConfig.SnapshotMode.INITIAL_ONLY) {
+            reader.noStreaming();
+        }
         emitter = newEmitter;
         readerThread = new Thread(reader, "pgcdc-replication-" + config.slotName());
         readerThread.setDaemon(true);

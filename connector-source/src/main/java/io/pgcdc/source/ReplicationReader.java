@@ -48,6 +48,10 @@ final class ReplicationReader implements Runnable {
     private PGReplicationStream stream;
     private long sentFlush;
     private boolean streaming;
+    private volatile boolean streams = true;
+    private Snapshotter snapshotter;
+    private volatile ReplicationSetup.ExportedSnapshot exported;
+    private SourceOffset snapshotFrom;
 
     ReplicationReader(SourceConfig config, RecordQueue queue, JdbcCatalog catalog, SourceMetrics metrics) {
         this.config = config;
@@ -72,6 +76,21 @@ final class ReplicationReader implements Runnable {
         }
     }
 
+    /**
+     * Reads the tables before streaming, continuing after {@code resumeFrom} (null: from the start),
+     * under {@code exported} when a new slot exported its snapshot for it.
+     */
+    void snapshotFirst(Snapshotter snapshotter, ReplicationSetup.ExportedSnapshot exported, SourceOffset resumeFrom) {
+        this.snapshotter = snapshotter;
+        this.exported = exported;
+        this.snapshotFrom = resumeFrom;
+    }
+
+    /** With snapshot.mode=initial_only: the reader stops after the snapshot. */
+    void noStreaming() {
+        streams = false;
+    }
+
     /** Asks for the slot to be confirmed up to {@code lsn}; applied by the reader thread. */
     void requestFlush(long lsn) {
         requestedFlush.accumulateAndGet(lsn, Math::max);
@@ -87,6 +106,10 @@ final class ReplicationReader implements Runnable {
 
     void stop() {
         running = false;
+        ReplicationSetup.ExportedSnapshot unused = exported;
+        if (unused != null) {
+            unused.close();
+        }
         Connection c = connection;
         if (c != null) {
             try {
@@ -102,6 +125,13 @@ final class ReplicationReader implements Runnable {
         long backoff = BACKOFF_INITIAL_MS;
         while (running) {
             try {
+                if (snapshotter != null) {
+                    snapshot();
+                }
+                if (!streams) {
+                    log.info("Snapshot taken; not streaming (snapshot.mode=initial_only)");
+                    return;
+                }
                 stream();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -134,6 +164,33 @@ final class ReplicationReader implements Runnable {
                 return;
             } finally {
                 closeConnection();
+            }
+        }
+    }
+
+    /**
+     * An exported snapshot serves one attempt: after a lost connection the rows left are read under
+     * a fresh snapshot, from the last one handed over (the stream replays what happened in between).
+     */
+    private void snapshot() throws SQLException, InterruptedException {
+        ReplicationSetup.ExportedSnapshot export = exported;
+        exported = null;
+        Snapshotter.Source source = export == null ? new Snapshotter.Source(null, 0)
+                : new Snapshotter.Source(export.name(), export.lsn());
+        try {
+            SourceOffset last = snapshotter.run(source, snapshotFrom, () -> {
+                if (export != null) {
+                    export.close();
+                }
+            }, this::enqueue);
+            emitter.snapshotEmitted(last);
+            snapshotter = null;
+        } catch (SQLException | RuntimeException e) {
+            snapshotFrom = snapshotter.handedOver();
+            throw e;
+        } finally {
+            if (export != null) {
+                export.close();
             }
         }
     }
@@ -184,8 +241,10 @@ final class ReplicationReader implements Runnable {
     }
 
     private void sendStatus() throws SQLException {
-        applyFlush();
-        stream.forceUpdateStatus();
+        if (stream != null) { // null while a snapshot fills the queue: nothing streams yet
+            applyFlush();
+            stream.forceUpdateStatus();
+        }
         checkSlot();
     }
 

@@ -29,17 +29,48 @@ final class ReplicationSetup {
         this.config = config;
     }
 
+    /**
+     * What start-up found and made.
+     *
+     * @param resumeFrom what streaming and snapshotting continue from: the stored offset, or null
+     *                   when everything starts over (a new slot in {@code when_needed} mode)
+     * @param exported   the new slot's exported snapshot, open until the snapshot has imported it; null
+     *                   when no slot was created for a snapshot
+     */
+    record Start(SourceOffset resumeFrom, ExportedSnapshot exported) { }
+
+    /** A snapshot a new slot exported: valid while its connection stays open and idle. */
+    record ExportedSnapshot(Connection connection, String name, long lsn) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // the snapshot was imported or is no longer needed
+            }
+        }
+    }
+
     /** @param storedOffset what Connect holds for this slot, or null on a first start */
-    void run(SourceOffset storedOffset) {
+    Start run(SourceOffset storedOffset) {
         try (Connection connection = connect(config)) {
             checkWalLevel(connection);
             checkReplicationRole(connection);
             ensurePublication(connection);
             checkCapturedTables(connection);
-            ensureSlot(connection, storedOffset);
+            if (config.snapshotMode() == SourceConfig.SnapshotMode.INITIAL_ONLY) {
+                return new Start(storedOffset, null); // no streaming: no slot
+            }
+            return ensureSlot(connection, storedOffset);
         } catch (SQLException e) {
             throw new ConnectException("Startup checks against " + where() + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Whether the task reads tables before streaming, given what it resumes from. */
+    static boolean snapshotNeeded(SourceConfig config, SourceOffset resumeFrom) {
+        return config.snapshotMode() != SourceConfig.SnapshotMode.NEVER
+                && (resumeFrom == null || resumeFrom.snapshotUnfinished());
     }
 
     static Connection connect(SourceConfig config) {
@@ -174,7 +205,7 @@ final class ReplicationSetup {
         }
     }
 
-    private void ensureSlot(Connection connection, SourceOffset storedOffset) throws SQLException {
+    private Start ensureSlot(Connection connection, SourceOffset storedOffset) throws SQLException {
         long deadline = System.currentTimeMillis() + SLOT_RELEASE_WAIT_MS;
         while (true) {
             try (PreparedStatement ps = connection.prepareStatement(
@@ -184,8 +215,7 @@ final class ReplicationSetup {
                 ps.setString(1, config.slotName());
                 try (ResultSet rs = ps.executeQuery()) {
                     if (!rs.next()) {
-                        createSlot(connection, storedOffset);
-                        return;
+                        return createSlot(storedOffset);
                     }
                     String plugin = rs.getString(1);
                     String database = rs.getString(2);
@@ -198,12 +228,24 @@ final class ReplicationSetup {
                                 + database + ", not " + config.dbname() + ": choose another slot.name");
                     }
                     if ("lost".equals(rs.getString(4))) {
-                        throw new ConnectException("Replication slot \"" + config.slotName() + "\" was invalidated "
-                                + "(wal_status = lost, max_slot_wal_keep_size exceeded): the changes it held are gone");
+                        if (config.snapshotMode() != SourceConfig.SnapshotMode.WHEN_NEEDED) {
+                            throw new ConnectException("Replication slot \"" + config.slotName() + "\" was invalidated "
+                                    + "(wal_status = lost, max_slot_wal_keep_size exceeded): the changes it held are gone. "
+                                    + "Drop the slot and reset the connector's offsets to start over with a snapshot, or "
+                                    + "set snapshot.mode=when_needed");
+                        }
+                        log.warn("Replication slot {} was invalidated (max_slot_wal_keep_size exceeded): dropping it, "
+                                + "creating it again and taking a new snapshot (snapshot.mode=when_needed)", config.slotName());
+                        try (PreparedStatement drop = connection.prepareStatement(
+                                "SELECT pg_catalog.pg_drop_replication_slot(?)")) {
+                            drop.setString(1, config.slotName());
+                            drop.execute();
+                        }
+                        return createSlot(null);
                     }
                     int pid = rs.getInt(3);
                     if (rs.wasNull()) {
-                        return;
+                        return new Start(storedOffset, null);
                     }
                     if (System.currentTimeMillis() > deadline) {
                         throw new ConnectException("Replication slot \"" + config.slotName() + "\" is in use by another "
@@ -216,17 +258,58 @@ final class ReplicationSetup {
         }
     }
 
-    private void createSlot(Connection connection, SourceOffset storedOffset) throws SQLException {
-        if (storedOffset != null) {
-            throw new ConnectException("Replication slot \"" + config.slotName() + "\" does not exist, but Connect holds "
-                    + "offsets for it: changes committed since the slot disappeared are lost. To start over from now, "
-                    + "stop the connector, reset its offsets (DELETE /connectors/<name>/offsets) and resume it.");
+    private Start createSlot(SourceOffset storedOffset) throws SQLException {
+        SourceOffset resumeFrom = storedOffset;
+        if (storedOffset != null && storedOffset.snapshotUnfinished()) {
+            // The earlier rows were read at the old slot's position; a new slot starts later: read them again.
+            log.warn("Replication slot {} disappeared during the snapshot: starting the snapshot over with a new slot",
+                    config.slotName());
+            resumeFrom = null;
+        } else if (storedOffset != null) {
+            if (config.snapshotMode() != SourceConfig.SnapshotMode.WHEN_NEEDED) {
+                throw new ConnectException("Replication slot \"" + config.slotName() + "\" does not exist, but Connect "
+                        + "holds offsets for it: changes committed since the slot disappeared are lost. To start over, "
+                        + "stop the connector, reset its offsets (DELETE /connectors/<name>/offsets) and resume it, "
+                        + "or set snapshot.mode=when_needed to take a new snapshot.");
+            }
+            log.warn("Replication slot {} does not exist although Connect holds offsets for it: creating it and taking "
+                    + "a new snapshot (snapshot.mode=when_needed)", config.slotName());
+            resumeFrom = null;
+        }
+        if (snapshotNeeded(config, resumeFrom)) {
+            return new Start(resumeFrom, createExporting());
         }
         log.info("Creating replication slot {} (pgoutput)", config.slotName());
-        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
+        try (Connection connection = connect(config);
+             PreparedStatement ps = connection.prepareStatement(
+                     "SELECT pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
             ps.setString(1, config.slotName());
             ps.execute();
         } catch (SQLException e) {
+            throw new ConnectException("Cannot create replication slot \"" + config.slotName() + "\" in " + where() + ": "
+                    + e.getMessage(), e);
+        }
+        return new Start(resumeFrom, null);
+    }
+
+    /** Creates the slot over a replication connection, which exports the snapshot the slot starts at. */
+    private ExportedSnapshot createExporting() {
+        log.info("Creating replication slot {} (pgoutput) with an exported snapshot", config.slotName());
+        Connection replication = null;
+        try {
+            replication = DriverManager.getConnection(config.jdbcUrl(), config.replicationProperties());
+            try (Statement s = replication.createStatement();
+                 // slot.name is validated as [a-z0-9_]: safe in the replication command, which takes no parameters.
+                 ResultSet rs = s.executeQuery("CREATE_REPLICATION_SLOT " + config.slotName()
+                         + " LOGICAL pgoutput EXPORT_SNAPSHOT")) {
+                rs.next();
+                long lsn = org.postgresql.replication.LogSequenceNumber.valueOf(rs.getString("consistent_point")).asLong();
+                return new ExportedSnapshot(replication, rs.getString("snapshot_name"), lsn);
+            }
+        } catch (SQLException e) {
+            if (replication != null) {
+                new ExportedSnapshot(replication, null, 0).close();
+            }
             throw new ConnectException("Cannot create replication slot \"" + config.slotName() + "\" in " + where() + ": "
                     + e.getMessage(), e);
         }

@@ -25,6 +25,7 @@ public final class SourceConfig extends AbstractConfig {
     private static final String GROUP_REPLICATION = "Replication";
     private static final String GROUP_EVENTS = "Events";
     private static final String GROUP_PERFORMANCE = "Performance";
+    private static final String GROUP_SNAPSHOT = "Snapshot";
 
     public static final String HOSTNAME_CONFIG = "database.hostname";
     private static final String HOSTNAME_DOC = "Host name or address of the PostgreSQL server.";
@@ -114,11 +115,26 @@ public final class SourceConfig extends AbstractConfig {
     private static final String POLL_INTERVAL_DOC = "How long one poll waits for the first record.";
     public static final int POLL_INTERVAL_DEFAULT = 500;
 
+    public static final String SNAPSHOT_MODE_CONFIG = "snapshot.mode";
+    private static final String SNAPSHOT_MODE_DOC = "When to read the captured tables' existing rows (op 'r'): 'initial' when "
+            + "Connect holds no offset for the slot, then stream; 'initial_only' the same, then stop; 'never'; 'when_needed' "
+            + "also when the stored offset cannot be served any more (the slot was dropped or invalidated): a new slot and "
+            + "a new snapshot instead of a failure. A snapshot is consistent with the stream: read under the new slot's "
+            + "exported snapshot, and resumed after a restart from the last row Connect stored.";
+    public static final String SNAPSHOT_MODE_DEFAULT = "initial";
+
+    public static final String SNAPSHOT_FETCH_SIZE_CONFIG = "snapshot.fetch.size";
+    private static final String SNAPSHOT_FETCH_SIZE_DOC = "Rows fetched from the server per round trip while reading a table; "
+            + "memory holds at most this many rows besides the queue.";
+    public static final int SNAPSHOT_FETCH_SIZE_DEFAULT = 10_000;
+
     public static final ConfigDef CONFIG_DEF = configDef();
 
     public enum PublicationAutocreate { DISABLED, ALL_TABLES, FILTERED }
 
     public enum DecimalHandling { PRECISE, DOUBLE, STRING }
+
+    public enum SnapshotMode { INITIAL, INITIAL_ONLY, NEVER, WHEN_NEEDED }
 
     private final List<Pattern> includes;
     private final List<Pattern> excludes;
@@ -188,6 +204,11 @@ public final class SourceConfig extends AbstractConfig {
                         Importance.LOW, MAX_QUEUE_SIZE_BYTES_DOC, GROUP_PERFORMANCE, ++order, Width.SHORT, "Max queue bytes")
                 .define(POLL_INTERVAL_CONFIG, Type.INT, POLL_INTERVAL_DEFAULT, ConfigDef.Range.atLeast(1), Importance.LOW,
                         POLL_INTERVAL_DOC, GROUP_PERFORMANCE, ++order, Width.SHORT, "Poll interval");
+        order = 0;
+        def.define(SNAPSHOT_MODE_CONFIG, Type.STRING, SNAPSHOT_MODE_DEFAULT, enumValidator(SnapshotMode.values()),
+                        Importance.HIGH, SNAPSHOT_MODE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot mode")
+                .define(SNAPSHOT_FETCH_SIZE_CONFIG, Type.INT, SNAPSHOT_FETCH_SIZE_DEFAULT, ConfigDef.Range.atLeast(1),
+                        Importance.LOW, SNAPSHOT_FETCH_SIZE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot fetch size");
         return def;
     }
 
@@ -238,6 +259,14 @@ public final class SourceConfig extends AbstractConfig {
 
     public DecimalHandling decimalHandling() {
         return DecimalHandling.valueOf(getString(DECIMAL_HANDLING_MODE_CONFIG).toUpperCase(Locale.ROOT));
+    }
+
+    public SnapshotMode snapshotMode() {
+        return SnapshotMode.valueOf(getString(SNAPSHOT_MODE_CONFIG).toUpperCase(Locale.ROOT));
+    }
+
+    public int snapshotFetchSize() {
+        return getInt(SNAPSHOT_FETCH_SIZE_CONFIG);
     }
 
     public int statusUpdateIntervalMs() {
@@ -293,10 +322,24 @@ public final class SourceConfig extends AbstractConfig {
         PGProperty.REPLICATION.set(props, "database");
         PGProperty.PREFER_QUERY_MODE.set(props, "simple");
         PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
-        // pgoutput formats values with the walsender's settings: fix the ones our parsers rely on.
-        PGProperty.OPTIONS.set(props, "-c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex");
+        PGProperty.OPTIONS.set(props, TEXT_FORMAT_OPTIONS);
         return props;
     }
+
+    /** For reading rows as text, formatted exactly as pgoutput formats them, so one set of parsers serves both. */
+    public Properties snapshotProperties() {
+        Properties props = connectionProperties();
+        PGProperty.OPTIONS.set(props, TEXT_FORMAT_OPTIONS);
+        // Text results only: binary transfer (used for server-prepared statements) would bypass the text form.
+        PGProperty.BINARY_TRANSFER.set(props, false);
+        PGProperty.PREPARE_THRESHOLD.set(props, 0);
+        // Key values for resuming are bound as text; the server casts them to the key columns' types.
+        PGProperty.STRING_TYPE.set(props, "unspecified");
+        return props;
+    }
+
+    // pgoutput formats values with the walsender's settings: fix the ones our parsers rely on.
+    private static final String TEXT_FORMAT_OPTIONS = "-c IntervalStyle=iso_8601 -c extra_float_digits=3 -c bytea_output=hex";
 
     private List<Pattern> patterns(String key) {
         return getList(key).stream().map(String::trim).filter(s -> !s.isEmpty()).map(Pattern::compile)

@@ -37,7 +37,14 @@ public final class SourceMetrics implements SourceMetricsMBean {
     private volatile long inFlightChanges;
     private volatile long largestTransaction;
     private volatile RecordQueue queue;
+    private volatile long snapshotRunning;
+    private volatile long snapshotTablesTotal;
+    private volatile long snapshotTablesDone;
+    private final LongAdder snapshotRows = new LongAdder();
+    private volatile String snapshotTable;
+    private volatile long snapshotTableEstimate = -1;
     private ObjectName name;
+    private final String instance = java.util.UUID.randomUUID().toString();
 
     /** Registers this task's MBean, replacing one a previous run of the task left behind. */
     public void register(String connector, int task) {
@@ -56,12 +63,19 @@ public final class SourceMetrics implements SourceMetricsMBean {
         }
     }
 
+    /**
+     * Removes this task's MBean, unless a newer instance of the task replaced it meanwhile (Connect
+     * starts a new instance when an old one does not stop in time; the old one stops later).
+     */
     public void unregister() {
         if (name == null) {
             return;
         }
         try {
-            ManagementFactory.getPlatformMBeanServer().unregisterMBean(name);
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            if (instance.equals(server.getAttribute(name, "Instance"))) {
+                server.unregisterMBean(name);
+            }
         } catch (JMException e) {
             log.debug("Metrics MBean {} already gone: {}", name, e.getMessage());
         }
@@ -120,8 +134,38 @@ public final class SourceMetrics implements SourceMetricsMBean {
         }
     }
 
+    void snapshotStarted(int tables, int alreadyDone) {
+        snapshotRunning = 1;
+        snapshotTablesTotal = tables;
+        snapshotTablesDone = alreadyDone;
+    }
+
+    void snapshotTable(String table, long estimatedRows) {
+        snapshotTable = table;
+        snapshotTableEstimate = estimatedRows;
+    }
+
+    void snapshotRow() {
+        snapshotRows.increment();
+    }
+
+    void snapshotTableDone() {
+        snapshotTablesDone++;
+    }
+
+    void snapshotFinished() {
+        snapshotRunning = 0;
+        snapshotTable = null;
+        snapshotTableEstimate = -1;
+    }
+
     void caughtUp() {
         lagMillis = 0;
+    }
+
+    @Override
+    public String getInstance() {
+        return instance;
     }
 
     @Override
@@ -222,5 +266,35 @@ public final class SourceMetrics implements SourceMetricsMBean {
     @Override
     public long getSlotCheckedTimestampMs() {
         return slotCheckedMs;
+    }
+
+    @Override
+    public long getSnapshotRunning() {
+        return snapshotRunning;
+    }
+
+    @Override
+    public long getSnapshotTablesTotal() {
+        return snapshotTablesTotal;
+    }
+
+    @Override
+    public long getSnapshotTablesDone() {
+        return snapshotTablesDone;
+    }
+
+    @Override
+    public long getSnapshotRowsDone() {
+        return snapshotRows.sum();
+    }
+
+    @Override
+    public String getSnapshotTable() {
+        return snapshotTable;
+    }
+
+    @Override
+    public long getSnapshotTableRowsEstimated() {
+        return snapshotTableEstimate;
     }
 }

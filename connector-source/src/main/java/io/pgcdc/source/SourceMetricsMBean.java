@@ -7,6 +7,9 @@ package io.pgcdc.source;
  */
 public interface SourceMetricsMBean {
 
+    /** Identifies the task instance that registered this MBean. */
+    String getInstance();
+
     /** The newest position received from the server. */
     long getLastReceivedLsn();
 
@@ -56,4 +59,20 @@ public interface SourceMetricsMBean {
 
     /** When the server's slot figures were last read (epoch ms; 0: not yet). */
     long getSlotCheckedTimestampMs();
+
+    /** 1 while a snapshot reads tables, else 0. */
+    long getSnapshotRunning();
+
+    long getSnapshotTablesTotal();
+
+    long getSnapshotTablesDone();
+
+    /** Rows read by the snapshot since the task started. */
+    long getSnapshotRowsDone();
+
+    /** The table the snapshot reads now (null when none). */
+    String getSnapshotTable();
+
+    /** The planner's estimate of that table's rows (-1: unknown). */
+    long getSnapshotTableRowsEstimated();
 }

@@ -9,4 +9,9 @@ final class Sql {
     static String quote(String identifier) {
         return '"' + identifier.replace("\"", "\"\"") + '"';
     }
+
+    /** A string literal, for the few statements that take no parameters (SET TRANSACTION SNAPSHOT). */
+    static String literal(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
 }

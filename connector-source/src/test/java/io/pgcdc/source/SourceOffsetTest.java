@@ -67,4 +67,23 @@ class SourceOffsetTest {
         assertEquals(900, FlushTarget.of(null, new ChangeEventEmitter.QuietPoint(900, null)),
                 "nothing ever emitted");
     }
+
+    @Test
+    void partitionKeysHaveOneOrderInEveryJvm() {
+        // Connect looks offsets up by the partition's serialized bytes; another worker must produce the same.
+        assertEquals(java.util.List.of("database", "slot"),
+                new java.util.ArrayList<>(SourceOffset.partition("db", "slot").keySet()));
+    }
+
+    @Test
+    void snapshotProgressRoundTripsAndCoversNoStreamPosition() {
+        SourceOffset snapshot = new SourceOffset(new ChangePosition(500, 0, 0), true, 0,
+                new SourceOffset.SnapshotProgress("public.t", KeyText.encode(java.util.List.of("7", "a:b")), false));
+        SourceOffset read = SourceOffset.fromMap(snapshot.toMap());
+        assertEquals(snapshot, read);
+        assertTrue(read.snapshotUnfinished());
+        assertEquals(java.util.List.of("7", "a:b"), KeyText.decode(read.snapshot().lastKey()));
+        assertFalse(read.covers(new ChangePosition(400, 0, 0)), "streaming starts after a snapshot row");
+        assertEquals(java.util.List.of("", "12:34"), KeyText.decode(KeyText.encode(java.util.List.of("", "12:34"))));
+    }
 }

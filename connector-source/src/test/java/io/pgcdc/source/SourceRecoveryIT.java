@@ -138,6 +138,10 @@ class SourceRecoveryIT {
             config.put("max.batch.size", "10");
             connect.configureConnector(name, config);
             awaitRunning(connect, name);
+            // Streaming starts after the (empty) initial snapshot: wait for the walsender that streams.
+            Await.until(TIMEOUT, "the slot to stream", () -> walsenderPid(name) > 0
+                    && "streaming".equals(pg.queryValue("postgres", "SELECT state FROM pg_stat_replication WHERE pid = "
+                            + walsenderPid(name))));
             long pid = walsenderPid(name);
             connect.pauseConnector(name);
             Await.until(TIMEOUT, "the connector to pause", () -> "PAUSED".equals(connect.connectorStatus(name).tasks().get(0).state()));

@@ -84,9 +84,10 @@ public final class Quickstart {
                               java.util.function.Consumer<String> out) throws Exception {
         out.accept("Connect REST at " + pipeline.restUrl() + "; OLTP at " + pipeline.oltp().jdbcUrl()
                 + "; OLAP at " + pipeline.olap().jdbcUrl());
+        Workload.history(pipeline.oltp());
         pipeline.registerConnectors();
         waitFor(Duration.ofMinutes(2), pipeline::running, "both connectors to run");
-        out.accept("Connectors running; writing for " + duration.toSeconds() + " s with " + writers + " writers"
+        out.accept("Connectors running (the existing rows arrive through the source's snapshot); writing for " + duration.toSeconds() + " s with " + writers + " writers"
                 + (largeRows > 0 ? " and one " + largeRows + "-row transaction" : ""));
         long end = System.nanoTime() + duration.toNanos();
         try (Workload workload = new Workload(pipeline.oltp(), writers)) {

@@ -22,6 +22,7 @@ public final class Workload implements AutoCloseable {
     static final int TEAMS = 5;
     static final int USERS = 50;
     static final int PROJECTS = 20;
+    static final int HISTORY = 5_000;
 
     private final Database oltp;
     private final AtomicBoolean running = new AtomicBoolean(true);
@@ -29,16 +30,27 @@ public final class Workload implements AutoCloseable {
     private final ExecutorService pool;
     private final List<Future<?>> writers = new ArrayList<>();
 
-    public Workload(Database oltp, int writers) throws SQLException {
-        this.oltp = oltp;
-        this.pool = Executors.newFixedThreadPool(writers + 1);
-        // An earlier run against the same database left these rows: keep them.
+    /**
+     * The application's history before the pipeline exists: teams, users, projects and some time
+     * already tracked. The source's initial snapshot carries it to the OLAP side. An earlier run
+     * against the same database left these rows: they are kept.
+     */
+    public static void history(Database oltp) throws SQLException {
         oltp.execute(
                 "INSERT INTO teams SELECT g, 'team ' || g FROM generate_series(1, " + TEAMS + ") g ON CONFLICT DO NOTHING",
                 "INSERT INTO users SELECT g, 1 + g % " + TEAMS + ", 'user' || g || '@example.com' FROM generate_series(1, "
                         + USERS + ") g ON CONFLICT DO NOTHING",
                 "INSERT INTO projects SELECT g, 1 + g % " + TEAMS + ", 'project ' || g FROM generate_series(1, " + PROJECTS
-                        + ") g ON CONFLICT DO NOTHING");
+                        + ") g ON CONFLICT DO NOTHING",
+                "INSERT INTO time_entries (user_id, project_id, duration_s, description) SELECT 1 + g % " + USERS
+                        + ", 1 + g % " + PROJECTS + ", 60 + g % 3600, 'history' FROM generate_series(1, " + HISTORY
+                        + ") g WHERE NOT EXISTS (SELECT 1 FROM time_entries)");
+    }
+
+    /** Starts {@code writers} concurrent writers on a database that has its {@link #history}. */
+    public Workload(Database oltp, int writers) {
+        this.oltp = oltp;
+        this.pool = Executors.newFixedThreadPool(writers + 1);
         for (int i = 0; i < writers; i++) {
             this.writers.add(pool.submit(this::write));
         }

@@ -107,6 +107,15 @@ public final class ForkedConnectWorker implements AutoCloseable {
         }
     }
 
+    /** DELETE /connectors/NAME: the connector goes; Connect keeps its offsets. */
+    public void deleteConnector(String name) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(rest + "/connectors/" + name))
+                .DELETE().build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 300) {
+            throw new IllegalStateException("DELETE connector " + name + ": " + response.statusCode() + " " + response.body());
+        }
+    }
+
     /** The connector's status document, as GET /connectors/NAME/status returns it. */
     public JsonNode status(String name) throws IOException, InterruptedException {
         return JSON.readTree(get("/connectors/" + name + "/status").body());

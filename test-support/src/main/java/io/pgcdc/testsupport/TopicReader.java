@@ -10,6 +10,7 @@ import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.util.clusters.EmbeddedKafkaCluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,6 +27,7 @@ public final class TopicReader implements AutoCloseable {
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final List<Message> seen = Collections.synchronizedList(new ArrayList<>());
+    private final Map<TopicPartition, Long> next = new java.util.HashMap<>();
 
     public TopicReader(EmbeddedKafkaCluster kafka, String topicRegex) {
         consumer = new KafkaConsumer<>(Map.of(
@@ -57,6 +59,13 @@ public final class TopicReader implements AutoCloseable {
     /** One poll; returns everything seen so far. */
     public List<Message> poll(Duration duration) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(duration)) {
+            // A topic appearing later (regex subscription) rebalances the group, and a partition assigned
+            // again restarts from the earliest offset (nothing is committed): skip what was seen already.
+            TopicPartition partition = new TopicPartition(r.topic(), r.partition());
+            if (r.offset() < next.getOrDefault(partition, 0L)) {
+                continue;
+            }
+            next.put(partition, r.offset() + 1);
             Map<String, String> headers = new java.util.LinkedHashMap<>();
             r.headers().forEach(h -> headers.put(h.key(), h.value() == null ? null
                     : new String(h.value(), java.nio.charset.StandardCharsets.UTF_8)));

@@ -17,6 +17,15 @@ public final class TupleData {
         this.values = values;
     }
 
+    /** A row read as text outside the stream (a snapshot): every column is null or text. */
+    public static TupleData ofText(String[] values) {
+        byte[] kinds = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            kinds[i] = values[i] == null ? NULL : TEXT;
+        }
+        return new TupleData(kinds, values);
+    }
+
     public int size() {
         return kinds.length;
     }

@@ -31,6 +31,8 @@ public final class Envelope {
     public static final String SOURCE_CHANGE_INDEX = "change_index";
     /** Columns whose values were not sent because they are unchanged TOAST: unknown, not null. */
     public static final String SOURCE_UNCHANGED_TOAST = "unchanged_toast";
+    /** As in Debezium: "true" for rows read by a snapshot, "last" for the snapshot's last row, "false" when streamed. */
+    public static final String SOURCE_SNAPSHOT = "snapshot";
 
     public static final Schema SOURCE_SCHEMA_DEF = SchemaBuilder.struct().name("io.pgcdc.source.Source")
             .field(SOURCE_VERSION, Schema.STRING_SCHEMA)
@@ -46,6 +48,7 @@ public final class Envelope {
             .field(SOURCE_LSN_COMMIT, Schema.INT64_SCHEMA)
             .field(SOURCE_CHANGE_INDEX, Schema.INT32_SCHEMA)
             .field(SOURCE_UNCHANGED_TOAST, SchemaBuilder.array(Schema.STRING_SCHEMA).optional().build())
+            .field(SOURCE_SNAPSHOT, SchemaBuilder.string().optional().defaultValue("false").build())
             .build();
 
     public static final String TX_ID = "id";

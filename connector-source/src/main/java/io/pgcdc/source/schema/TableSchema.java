@@ -51,6 +51,11 @@ public final class TableSchema {
     }
 
     /** Null when the table has neither a primary key nor a replica identity index. */
+    /** The positions of the key columns among the table's columns, in key order. */
+    public java.util.List<Integer> keyColumnIndexes() {
+        return java.util.Arrays.stream(keyColumns).boxed().toList();
+    }
+
     public Schema keySchema() {
         return keySchema;
     }

@@ -1,0 +1,244 @@
+package io.pgcdc.source;
+
+import static io.pgcdc.source.SourceIntegrationSupport.sourceConfig;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.connect.util.clusters.EmbeddedKafkaCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.pgcdc.testsupport.Await;
+import io.pgcdc.testsupport.ForkedConnectWorker;
+import io.pgcdc.testsupport.PostgresServer;
+import io.pgcdc.testsupport.TopicReader;
+import io.pgcdc.testsupport.TopicReader.Message;
+
+/**
+ * Initial snapshots: rows that existed before the slot arrive as op 'r', consistent with the
+ * stream that follows, while writers keep committing; and a worker killed mid-snapshot resumes
+ * after the last row Connect stored, not from the first row.
+ */
+class SnapshotIT {
+
+    private static final String DB = "app";
+    private static PostgresServer pg;
+    private static EmbeddedKafkaCluster kafka;
+    private static final List<ForkedConnectWorker> workers = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        pg = PostgresServer.start();
+        pg.createDatabase(DB);
+        kafka = new EmbeddedKafkaCluster(1, new Properties());
+        kafka.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (ForkedConnectWorker worker : workers) {
+            worker.close();
+        }
+        if (kafka != null) {
+            kafka.stop();
+        }
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    private static ForkedConnectWorker startWorker() throws Exception {
+        ForkedConnectWorker worker = ForkedConnectWorker.start(kafka.bootstrapServers(), "512m",
+                Path.of("target", "snapshot-worker"), Map.of("group.id", "snapshot-cluster",
+                        "config.storage.topic", "snapshot-configs", "offset.storage.topic", "snapshot-offsets",
+                        "status.storage.topic", "snapshot-status", "offset.flush.interval.ms", "200",
+                        "scheduled.rebalance.max.delay.ms", "2000"));
+        workers.add(worker);
+        return worker;
+    }
+
+    private static void awaitTaskRunning(ForkedConnectWorker worker, String name) {
+        Await.until(Duration.ofMinutes(2), "the task of " + name + " to run", () -> {
+            JsonNode status = worker.status(name);
+            return status.path("tasks").path(0).path("state").asText().equals("RUNNING");
+        });
+    }
+
+    /** Applies the topic's records in order, as a sink would: the table they describe. */
+    private static Map<Integer, String> replay(List<Message> messages) {
+        Map<Integer, String> rows = new TreeMap<>();
+        for (Message m : messages) {
+            if (m.value() == null) {
+                continue;
+            }
+            String op = m.value().path("op").asText();
+            if (op.equals("d")) {
+                rows.remove(m.value().path("before").path("id").asInt());
+            } else {
+                JsonNode after = m.value().path("after");
+                rows.put(after.path("id").asInt(), after.path("balance").asText() + "|" + after.path("note").asText());
+            }
+        }
+        return rows;
+    }
+
+    private static Map<Integer, String> table(String name) throws Exception {
+        Map<Integer, String> rows = new TreeMap<>();
+        try (Connection c = pg.connect(DB); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id, balance, note FROM " + name)) {
+            while (rs.next()) {
+                rows.put(rs.getInt(1), rs.getInt(2) + "|" + rs.getString(3));
+            }
+        }
+        return rows;
+    }
+
+    private static long snapshotRows(List<Message> messages) {
+        return messages.stream().filter(m -> m.value() != null && "r".equals(m.value().path("op").asText())).count();
+    }
+
+    private static boolean snapshotFinished(List<Message> messages) {
+        return messages.stream().anyMatch(m -> m.value() != null
+                && "last".equals(m.value().path("source").path("snapshot").asText()));
+    }
+
+    @Test
+    void snapshotThenStreamEqualsTheTableWhileWritersCommit() throws Exception {
+        int rows = 20_000;
+        pg.execute(DB, "CREATE TABLE accounts (id int PRIMARY KEY, balance int, note text, "
+                        + "updated_at timestamptz DEFAULT clock_timestamp())",
+                "INSERT INTO accounts (id, balance, note) SELECT g, g % 1000, 'n' || g FROM generate_series(1, " + rows + ") g");
+        ForkedConnectWorker worker = startWorker();
+        AtomicBoolean writing = new AtomicBoolean(true);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        List<Future<?>> writers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            int writer = w;
+            writers.add(pool.submit(() -> {
+                try (Connection c = pg.connect(DB); Statement s = c.createStatement()) {
+                    int next = rows + 1 + writer * 1_000_000;
+                    while (writing.get()) {
+                        ThreadLocalRandom random = ThreadLocalRandom.current();
+                        int id = 1 + random.nextInt(rows);
+                        switch (random.nextInt(3)) {
+                            case 0 -> s.execute("UPDATE accounts SET balance = balance + 1, note = 'u' WHERE id = " + id);
+                            case 1 -> s.execute("DELETE FROM accounts WHERE id = " + id);
+                            default -> s.execute("INSERT INTO accounts (id, balance, note) VALUES (" + next++ + ", 7, 'i')");
+                        }
+                    }
+                }
+                return null;
+            }));
+        }
+        Map<String, String> config = sourceConfig(pg, DB, "snap", "public\\.accounts");
+        config.put("snapshot.fetch.size", "500");
+        worker.putConnector("snap", config);
+        try (TopicReader reader = new TopicReader(kafka, "snap\\.public\\.accounts")) {
+            reader.readUntil(Duration.ofMinutes(3), "the snapshot's last row", SnapshotIT::snapshotFinished);
+            Thread.sleep(2000); // writers go on after the snapshot: those changes stream
+            writing.set(false);
+            for (Future<?> f : writers) {
+                f.get();
+            }
+            pool.shutdown();
+            Map<Integer, String> expected = table("accounts");
+            List<Message> messages = reader.readUntil(Duration.ofMinutes(2), "the topic to describe the table",
+                    m -> replay(m).equals(expected));
+            long snapshotRows = messages.stream().filter(m -> m.value() != null && "r".equals(m.value().path("op").asText()))
+                    .count();
+            long distinct = messages.stream().filter(m -> m.value() != null && "r".equals(m.value().path("op").asText()))
+                    .map(m -> m.value().path("after").path("id").asInt()).distinct().count();
+            assertEquals(distinct, snapshotRows, "each row read once by the snapshot");
+            assertTrue(snapshotRows > 0 && snapshotRows <= rows + 100_000, "snapshot rows: " + snapshotRows);
+            assertTrue(messages.stream().anyMatch(m -> m.value() != null && "u".equals(m.value().path("op").asText())),
+                    "changes streamed after the snapshot");
+        }
+    }
+
+    @Test
+    void workerKilledMidSnapshotResumesAfterTheLastStoredRow() throws Exception {
+        int rows = 60_000;
+        pg.execute(DB, "CREATE TABLE ledger (id int PRIMARY KEY, balance int, note text)",
+                "INSERT INTO ledger SELECT g, g, 'row ' || g FROM generate_series(1, " + rows + ") g");
+        kafka.createTopic("resume.public.ledger", 1);
+        ForkedConnectWorker first = startWorker();
+        Map<String, String> config = sourceConfig(pg, DB, "resume", "public\\.ledger");
+        config.put("snapshot.fetch.size", "1000");
+        first.putConnector("resume", config);
+        TopicPartition partition = new TopicPartition("resume.public.ledger", 0);
+        Await.until(Duration.ofMinutes(3), "a third of the snapshot in Kafka", () -> kafka.endOffset(partition) >= rows / 3);
+        long atKill = kafka.endOffset(partition);
+        first.kill();
+        assertTrue(atKill < rows, "the snapshot finished before the kill; make the table larger");
+
+        ForkedConnectWorker second = startWorker();
+        awaitTaskRunning(second, "resume");
+        pg.execute(DB, "UPDATE ledger SET note = 'after' WHERE id = 1");
+        Map<Integer, String> expected = table("ledger");
+        try (TopicReader reader = new TopicReader(kafka, "resume\\.public\\.ledger")) {
+            List<Message> messages = reader.readUntil(Duration.ofMinutes(3), "the topic to describe the table",
+                    m -> replay(m).equals(expected));
+            Map<Integer, Integer> reads = new HashMap<>();
+            messages.stream().filter(m -> "r".equals(m.value().path("op").asText()))
+                    .forEach(m -> reads.merge(m.value().path("after").path("id").asInt(), 1, Integer::sum));
+            assertEquals(rows, reads.size(), "every row read");
+            long again = reads.values().stream().filter(n -> n > 1).count();
+            assertTrue(again < atKill / 2, again + " rows read twice of " + atKill + " in Kafka at the kill: "
+                    + "the snapshot started over instead of resuming");
+        }
+    }
+
+    @Test
+    void whenNeededTakesANewSnapshotWhenTheSlotWasDroppedBehindTheConnectorsBack() throws Exception {
+        pg.execute(DB, "CREATE TABLE notes (id int PRIMARY KEY, balance int, note text)",
+                "INSERT INTO notes SELECT g, g, 'old' FROM generate_series(1, 100) g");
+        ForkedConnectWorker worker = workers.stream().filter(ForkedConnectWorker::isAlive).findFirst().orElse(null);
+        if (worker == null) {
+            worker = startWorker();
+        }
+        Map<String, String> config = sourceConfig(pg, DB, "needed", "public\\.notes");
+        config.put("snapshot.mode", "when_needed");
+        worker.putConnector("needed", config);
+        try (TopicReader reader = new TopicReader(kafka, "needed\\.public\\.notes")) {
+            reader.readUntil(Duration.ofMinutes(2), "the first snapshot", SnapshotIT::snapshotFinished);
+            pg.execute(DB, "UPDATE notes SET note = 'streamed' WHERE id = 1");
+            reader.readUntil(Duration.ofMinutes(1), "the update", m -> m.stream().anyMatch(
+                    r -> r.value() != null && "u".equals(r.value().path("op").asText())));
+            Thread.sleep(1000); // let Connect store the update's offset
+
+            worker.deleteConnector("needed"); // Connect keeps the offsets
+            Await.until(Duration.ofMinutes(1), "the slot released",
+                    () -> "f".equals(pg.queryValue(DB, "SELECT active FROM pg_replication_slots WHERE slot_name = 'needed'")));
+            pg.execute(DB, "SELECT pg_drop_replication_slot('needed')");
+            pg.execute(DB, "UPDATE notes SET note = 'lost from the stream' WHERE id = 2");
+            worker.putConnector("needed", config);
+
+            Map<Integer, String> expected = table("notes");
+            List<Message> messages = reader.readUntil(Duration.ofMinutes(2), "a second snapshot with the lost change",
+                    m -> replay(m).equals(expected) && snapshotRows(m) >= 200);
+            assertEquals(200, snapshotRows(reader.poll(Duration.ofSeconds(1))), "every row read by each of the two snapshots");
+            assertEquals(expected, replay(messages));
+        }
+    }
+}
