@@ -274,7 +274,7 @@ public final class SourceMetrics implements SourceMetricsMBean {
     }
 
     @Override
-    public long getSnapshotTablesTotal() {
+    public long getSnapshotTables() {
         return snapshotTablesTotal;
     }
 

@@ -63,7 +63,7 @@ public interface SourceMetricsMBean {
     /** 1 while a snapshot reads tables, else 0. */
     long getSnapshotRunning();
 
-    long getSnapshotTablesTotal();
+    long getSnapshotTables();
 
     long getSnapshotTablesDone();
 

@@ -5,7 +5,6 @@ import static io.pgcdc.source.SourceIntegrationSupport.sourceConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
@@ -14,7 +13,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -30,6 +28,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.pgcdc.testsupport.Await;
+import io.pgcdc.testsupport.ForkedConnectCluster;
 import io.pgcdc.testsupport.ForkedConnectWorker;
 import io.pgcdc.testsupport.PostgresServer;
 
@@ -48,54 +47,31 @@ class ExactlyOnceIT {
     private static final int LARGE_ROWS = 200_000;
 
     private static PostgresServer pg;
+    private static ForkedConnectCluster cluster;
     private static EmbeddedKafkaCluster kafka;
-    private static final List<ForkedConnectWorker> workers = new ArrayList<>();
 
     @BeforeAll
-    static void start() throws Exception {
+    static void start() {
         pg = PostgresServer.start();
-        Properties broker = new Properties();
-        broker.put("transaction.state.log.replication.factor", "1");
-        broker.put("transaction.state.log.min.isr", "1");
-        kafka = new EmbeddedKafkaCluster(1, broker);
-        kafka.start();
+        cluster = new ForkedConnectCluster("eos-cluster", Map.of("exactly.once.source.support", "enabled"));
+        kafka = cluster.kafka();
         kafka.createTopic(TOPIC, 1);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (ForkedConnectWorker worker : workers) {
-            worker.close();
-        }
-        if (kafka != null) {
-            kafka.stop();
+        if (cluster != null) {
+            cluster.close();
         }
         if (pg != null) {
             pg.close();
         }
     }
 
-    /** Workers of one Connect cluster: same group, same internal topics. */
-    private static ForkedConnectWorker startWorker() throws Exception {
-        Map<String, String> props = new HashMap<>();
-        props.put("exactly.once.source.support", "enabled");
-        props.put("group.id", "eos-cluster");
-        props.put("config.storage.topic", "eos-configs");
-        props.put("offset.storage.topic", "eos-offsets");
-        props.put("status.storage.topic", "eos-status");
-        // A lost worker's connector is reassigned after this delay (5 minutes by default).
-        props.put("scheduled.rebalance.max.delay.ms", "2000");
-        props.put("task.shutdown.graceful.timeout.ms", "30000");
-        ForkedConnectWorker worker = ForkedConnectWorker.start(kafka.bootstrapServers(), "512m",
-                Path.of("target", "eos-worker"), props);
-        workers.add(worker);
-        return worker;
-    }
-
     @Test
     void killedWorkerMidTransactionLeavesEveryTransactionWholeAndOnce() throws Exception {
         pg.execute("postgres", "CREATE TABLE items (id int PRIMARY KEY, payload text)");
-        ForkedConnectWorker first = startWorker();
+        ForkedConnectWorker first = cluster.startWorker();
         Map<String, String> config = sourceConfig(pg, "postgres", "eos", "public\\.items");
         config.put("exactly.once.support", "required");
         config.put("transaction.boundary", "connector");
@@ -112,7 +88,7 @@ class ExactlyOnceIT {
                 () -> kafka.endOffset(partition) > smallTotal + LARGE_ROWS / 4);
         first.kill();
 
-        ForkedConnectWorker second = startWorker();
+        ForkedConnectWorker second = cluster.startWorker();
         awaitTaskRunning(second);
         smallTransactions(1);
         long walEnd = Long.parseLong(pg.queryValue("postgres", "SELECT (pg_current_wal_lsn() - '0/0')::bigint"));

@@ -4,7 +4,6 @@ import static io.pgcdc.source.SourceIntegrationSupport.sourceConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -13,7 +12,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -30,6 +28,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.pgcdc.testsupport.Await;
+import io.pgcdc.testsupport.ForkedConnectCluster;
 import io.pgcdc.testsupport.ForkedConnectWorker;
 import io.pgcdc.testsupport.PostgresServer;
 import io.pgcdc.testsupport.TopicReader;
@@ -44,38 +43,25 @@ class SnapshotIT {
 
     private static final String DB = "app";
     private static PostgresServer pg;
+    private static ForkedConnectCluster cluster;
     private static EmbeddedKafkaCluster kafka;
-    private static final List<ForkedConnectWorker> workers = new ArrayList<>();
 
     @BeforeAll
     static void start() throws Exception {
         pg = PostgresServer.start();
         pg.createDatabase(DB);
-        kafka = new EmbeddedKafkaCluster(1, new Properties());
-        kafka.start();
+        cluster = new ForkedConnectCluster("snapshot-cluster", Map.of());
+        kafka = cluster.kafka();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        for (ForkedConnectWorker worker : workers) {
-            worker.close();
-        }
-        if (kafka != null) {
-            kafka.stop();
+        if (cluster != null) {
+            cluster.close();
         }
         if (pg != null) {
             pg.close();
         }
-    }
-
-    private static ForkedConnectWorker startWorker() throws Exception {
-        ForkedConnectWorker worker = ForkedConnectWorker.start(kafka.bootstrapServers(), "512m",
-                Path.of("target", "snapshot-worker"), Map.of("group.id", "snapshot-cluster",
-                        "config.storage.topic", "snapshot-configs", "offset.storage.topic", "snapshot-offsets",
-                        "status.storage.topic", "snapshot-status", "offset.flush.interval.ms", "200",
-                        "scheduled.rebalance.max.delay.ms", "2000"));
-        workers.add(worker);
-        return worker;
     }
 
     private static void awaitTaskRunning(ForkedConnectWorker worker, String name) {
@@ -129,7 +115,7 @@ class SnapshotIT {
         pg.execute(DB, "CREATE TABLE accounts (id int PRIMARY KEY, balance int, note text, "
                         + "updated_at timestamptz DEFAULT clock_timestamp())",
                 "INSERT INTO accounts (id, balance, note) SELECT g, g % 1000, 'n' || g FROM generate_series(1, " + rows + ") g");
-        ForkedConnectWorker worker = startWorker();
+        ForkedConnectWorker worker = cluster.anyWorker();
         AtomicBoolean writing = new AtomicBoolean(true);
         ExecutorService pool = Executors.newFixedThreadPool(2);
         List<Future<?>> writers = new ArrayList<>();
@@ -182,7 +168,7 @@ class SnapshotIT {
         pg.execute(DB, "CREATE TABLE ledger (id int PRIMARY KEY, balance int, note text)",
                 "INSERT INTO ledger SELECT g, g, 'row ' || g FROM generate_series(1, " + rows + ") g");
         kafka.createTopic("resume.public.ledger", 1);
-        ForkedConnectWorker first = startWorker();
+        ForkedConnectWorker first = cluster.startWorker();
         Map<String, String> config = sourceConfig(pg, DB, "resume", "public\\.ledger");
         config.put("snapshot.fetch.size", "1000");
         first.putConnector("resume", config);
@@ -192,7 +178,7 @@ class SnapshotIT {
         first.kill();
         assertTrue(atKill < rows, "the snapshot finished before the kill; make the table larger");
 
-        ForkedConnectWorker second = startWorker();
+        ForkedConnectWorker second = cluster.startWorker();
         awaitTaskRunning(second, "resume");
         pg.execute(DB, "UPDATE ledger SET note = 'after' WHERE id = 1");
         Map<Integer, String> expected = table("ledger");
@@ -213,10 +199,7 @@ class SnapshotIT {
     void whenNeededTakesANewSnapshotWhenTheSlotWasDroppedBehindTheConnectorsBack() throws Exception {
         pg.execute(DB, "CREATE TABLE notes (id int PRIMARY KEY, balance int, note text)",
                 "INSERT INTO notes SELECT g, g, 'old' FROM generate_series(1, 100) g");
-        ForkedConnectWorker worker = workers.stream().filter(ForkedConnectWorker::isAlive).findFirst().orElse(null);
-        if (worker == null) {
-            worker = startWorker();
-        }
+        ForkedConnectWorker worker = cluster.anyWorker();
         Map<String, String> config = sourceConfig(pg, DB, "needed", "public\\.notes");
         config.put("snapshot.mode", "when_needed");
         worker.putConnector("needed", config);

@@ -1,0 +1,74 @@
+package io.pgcdc.testsupport;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import org.apache.kafka.connect.util.clusters.EmbeddedKafkaCluster;
+
+/**
+ * A broker in this JVM and a Connect cluster of workers each in its own JVM, so that a test can
+ * kill one (SIGKILL) and add another, as happens to real clusters. Workers share a group and
+ * internal topics; a lost worker's connectors move to the others after two seconds.
+ */
+public final class ForkedConnectCluster implements AutoCloseable {
+
+    private final EmbeddedKafkaCluster kafka;
+    private final String name;
+    private final Map<String, String> workerProps;
+    private final List<ForkedConnectWorker> workers = new ArrayList<>();
+
+    /** @param workerProps settings every worker gets on top of the cluster's own */
+    public ForkedConnectCluster(String name, Map<String, String> workerProps) {
+        Properties broker = new Properties();
+        // One broker: the transaction log (exactly-once source) cannot have three replicas.
+        broker.put("transaction.state.log.replication.factor", "1");
+        broker.put("transaction.state.log.min.isr", "1");
+        this.kafka = new EmbeddedKafkaCluster(1, broker);
+        this.kafka.start();
+        this.name = name;
+        this.workerProps = workerProps;
+    }
+
+    public EmbeddedKafkaCluster kafka() {
+        return kafka;
+    }
+
+    public ForkedConnectWorker startWorker() throws Exception {
+        Map<String, String> props = new HashMap<>();
+        props.put("group.id", name);
+        props.put("config.storage.topic", name + "-configs");
+        props.put("offset.storage.topic", name + "-offsets");
+        props.put("status.storage.topic", name + "-status");
+        props.put("offset.flush.interval.ms", "200");
+        // A lost worker's connectors are reassigned after this delay (5 minutes by default).
+        props.put("scheduled.rebalance.max.delay.ms", "2000");
+        props.put("task.shutdown.graceful.timeout.ms", "30000");
+        props.putAll(workerProps);
+        ForkedConnectWorker worker = ForkedConnectWorker.start(kafka.bootstrapServers(), "512m",
+                Path.of("target", name + "-workers"), props);
+        workers.add(worker);
+        return worker;
+    }
+
+    /** A running worker, started if there is none. */
+    public ForkedConnectWorker anyWorker() throws Exception {
+        for (ForkedConnectWorker worker : workers) {
+            if (worker.isAlive()) {
+                return worker;
+            }
+        }
+        return startWorker();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (ForkedConnectWorker worker : workers) {
+            worker.close();
+        }
+        kafka.stop();
+    }
+}
