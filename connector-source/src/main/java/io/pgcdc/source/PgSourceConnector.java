@@ -3,6 +3,7 @@ package io.pgcdc.source;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.source.ConnectorTransactionBoundaries;
@@ -61,5 +62,23 @@ public final class PgSourceConnector extends SourceConnector {
     @Override
     public ConfigDef config() {
         return SourceConfig.CONFIG_DEF;
+    }
+
+    /**
+     * Besides the settings' own checks, asks the server what would stop the connector (cannot
+     * connect, wal_level, REPLICATION, tables, slot) and reports each on its setting: an operator
+     * sees it in {@code PUT /connector-plugins/.../config/validate} before creating anything.
+     */
+    @Override
+    public Config validate(Map<String, String> connectorConfigs) {
+        Config result = super.validate(connectorConfigs);
+        if (result.configValues().stream().anyMatch(value -> !value.errorMessages().isEmpty())) {
+            return result; // the settings themselves are wrong: a connection attempt would say less
+        }
+        for (ReplicationSetup.Problem problem : new ReplicationSetup(new SourceConfig(connectorConfigs)).problems()) {
+            result.configValues().stream().filter(value -> value.name().equals(problem.setting())).findFirst()
+                    .ifPresent(value -> value.addErrorMessage(problem.message()));
+        }
+        return result;
     }
 }

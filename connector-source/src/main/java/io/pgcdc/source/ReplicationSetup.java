@@ -86,21 +86,119 @@ final class ReplicationSetup {
         return config.hostname() + ":" + config.port() + "/" + config.dbname();
     }
 
-    private void checkWalLevel(Connection connection) throws SQLException {
-        String level = queryString(connection, "SHOW wal_level");
-        if (!"logical".equals(level)) {
-            throw new ConnectException("PostgreSQL at " + where() + " has wal_level = " + level
-                    + "; logical replication needs wal_level = logical (set it in postgresql.conf and restart the server)");
+    /** A misconfiguration found before anything is created, and the setting it belongs to. */
+    record Problem(String setting, String message) { }
+
+    /**
+     * What would stop the connector, found without changing anything: for the REST API's
+     * validation, which reports each problem on the setting it concerns.
+     */
+    List<Problem> problems() {
+        List<Problem> problems = new ArrayList<>();
+        try (Connection connection = DriverManager.getConnection(config.jdbcUrl(), config.connectionProperties())) {
+            addIfPresent(problems, SourceConfig.HOSTNAME_CONFIG, walLevelProblem(connection));
+            addIfPresent(problems, SourceConfig.USER_CONFIG, replicationRoleProblem(connection));
+            List<String> captured = capturedTableNames(connection);
+            if (captured.isEmpty()) {
+                problems.add(new Problem(SourceConfig.TABLE_INCLUDE_LIST_CONFIG, "No table in " + where()
+                        + " matches table.include.list/table.exclude.list"));
+            }
+            addIfPresent(problems, SourceConfig.TABLE_INCLUDE_LIST_CONFIG, unselectableTables(connection, captured));
+            addIfPresent(problems, SourceConfig.SLOT_NAME_CONFIG, slotProblem(connection));
+        } catch (SQLException e) {
+            problems.add(new Problem(SourceConfig.HOSTNAME_CONFIG, "Cannot connect to PostgreSQL at " + config.hostname()
+                    + ":" + config.port() + ", database \"" + config.dbname() + "\", as user \"" + config.user() + "\": "
+                    + e.getMessage()));
+        }
+        return problems;
+    }
+
+    private static void addIfPresent(List<Problem> problems, String setting, String message) {
+        if (message != null) {
+            problems.add(new Problem(setting, message));
         }
     }
 
+    private void checkWalLevel(Connection connection) throws SQLException {
+        String problem = walLevelProblem(connection);
+        if (problem != null) {
+            throw new ConnectException(problem);
+        }
+    }
+
+    private String walLevelProblem(Connection connection) throws SQLException {
+        String level = queryString(connection, "SHOW wal_level");
+        return "logical".equals(level) ? null : "PostgreSQL at " + where() + " has wal_level = " + level
+                + "; logical replication needs wal_level = logical (set it in postgresql.conf and restart the server)";
+    }
+
     private void checkReplicationRole(Connection connection) throws SQLException {
+        String problem = replicationRoleProblem(connection);
+        if (problem != null) {
+            throw new ConnectException(problem);
+        }
+    }
+
+    private String replicationRoleProblem(Connection connection) throws SQLException {
         String allowed = queryString(connection,
                 "SELECT (rolreplication OR rolsuper)::text FROM pg_catalog.pg_roles WHERE rolname = current_user");
-        if (!"true".equals(allowed)) {
-            throw new ConnectException("User \"" + config.user() + "\" lacks the REPLICATION attribute needed to read "
-                    + "a replication slot (ALTER ROLE \"" + config.user() + "\" WITH REPLICATION)");
+        return "true".equals(allowed) ? null : "User \"" + config.user() + "\" lacks the REPLICATION attribute needed to "
+                + "read a replication slot (ALTER ROLE \"" + config.user() + "\" WITH REPLICATION)";
+    }
+
+    /** Captured tables the user may not read (the snapshot reads them) or that have no key, or null. */
+    private String unselectableTables(Connection connection, List<String> captured) throws SQLException {
+        List<String> unreadable = new ArrayList<>();
+        List<String> unkeyed = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement("SELECT has_table_privilege(c.oid, 'SELECT'), "
+                + "c.relreplident = 'f' OR (c.relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
+                + "WHERE i.indrelid = c.oid AND i.indisreplident)) OR (c.relreplident = 'd' AND EXISTS (SELECT 1 FROM "
+                + "pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)) "
+                + "FROM pg_catalog.pg_class c WHERE c.oid = ?::regclass")) {
+            for (String table : captured) {
+                ps.setString(1, table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        unreadable.add(table);
+                    }
+                    if (!rs.getBoolean(2)) {
+                        unkeyed.add(table);
+                    }
+                }
+            }
         }
+        List<String> problems = new ArrayList<>();
+        if (!unreadable.isEmpty()) {
+            problems.add("User \"" + config.user() + "\" may not SELECT from " + String.join(", ", unreadable));
+        }
+        if (!unkeyed.isEmpty()) {
+            problems.add("Captured tables without primary key or replica identity: " + String.join(", ", unkeyed)
+                    + " (add a primary key, set REPLICA IDENTITY USING INDEX or FULL, or exclude them)");
+        }
+        return problems.isEmpty() ? null : String.join("; ", problems);
+    }
+
+    /** A slot of this name that this connector cannot use, or no room for a new one; null when fine. */
+    private String slotProblem(Connection connection) throws SQLException {
+        try (PreparedStatement ps = connection.prepareStatement("SELECT s.plugin, s.database FROM "
+                + "pg_catalog.pg_replication_slots s WHERE s.slot_name = ?")) {
+            ps.setString(1, config.slotName());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    if (!"pgoutput".equals(rs.getString(1))) {
+                        return "Replication slot \"" + config.slotName() + "\" uses plugin " + rs.getString(1)
+                                + ", not pgoutput: drop it or choose another slot.name";
+                    }
+                    return config.dbname().equals(rs.getString(2)) ? null : "Replication slot \"" + config.slotName()
+                            + "\" belongs to database " + rs.getString(2) + ", not " + config.dbname();
+                }
+            }
+        }
+        String free = queryString(connection, "SELECT (current_setting('max_replication_slots')::int "
+                + "- (SELECT count(*) FROM pg_catalog.pg_replication_slots))::text");
+        return Integer.parseInt(free) > 0 ? null : "No free replication slot on " + where()
+                + " (max_replication_slots is reached): drop an unused slot or raise max_replication_slots";
     }
 
     private void ensurePublication(Connection connection) throws SQLException {

@@ -75,6 +75,60 @@ class SourceStreamingIT {
         return messages.stream().filter(m -> m.value() != null).toList();
     }
 
+    /** Errors on the setting they concern, from PUT /connector-plugins/.../config/validate, before anything exists. */
+    private static Map<String, List<String>> validationErrors(Map<String, String> config) {
+        Map<String, List<String>> errors = new java.util.TreeMap<>();
+        connect.validateConnectorConfig(PgSourceConnector.class.getSimpleName(), config).configs().forEach(info -> {
+            if (!info.configValue().errors().isEmpty()) {
+                errors.put(info.configValue().name(), info.configValue().errors());
+            }
+        });
+        return errors;
+    }
+
+    @Test
+    void validationThroughRestNamesTheSettingThatIsWrong() throws Exception {
+        pg.execute(DB, "CREATE TABLE validated (id int PRIMARY KEY)", "CREATE TABLE unkeyed (v text)",
+                "CREATE ROLE plain LOGIN", "CREATE ROLE streamer LOGIN REPLICATION",
+                "SELECT pg_create_logical_replication_slot('decoded', 'test_decoding')");
+        Map<String, String> good = sourceConfig(pg, DB, "validated", "public\\.validated");
+        good.put("name", "validated");
+        assertEquals(Map.of(), validationErrors(good));
+
+        Map<String, String> wrongPort = new java.util.HashMap<>(good);
+        wrongPort.put("database.port", "1");
+        assertTrue(validationErrors(wrongPort).get("database.hostname").get(0).startsWith("Cannot connect to PostgreSQL at"));
+
+        Map<String, String> noReplication = new java.util.HashMap<>(good);
+        noReplication.put("database.user", "plain");
+        assertTrue(validationErrors(noReplication).get("database.user").get(0).contains("lacks the REPLICATION attribute"));
+
+        Map<String, String> noSelect = new java.util.HashMap<>(good);
+        noSelect.put("database.user", "streamer");
+        assertTrue(validationErrors(noSelect).get("table.include.list").get(0)
+                .contains("may not SELECT from \"public\".\"validated\""));
+
+        Map<String, String> noTable = new java.util.HashMap<>(good);
+        noTable.put("table.include.list", "public\\.missing");
+        assertTrue(validationErrors(noTable).get("table.include.list").get(0).startsWith("No table in"));
+
+        Map<String, String> unkeyed = new java.util.HashMap<>(good);
+        unkeyed.put("table.include.list", "public\\.unkeyed");
+        assertTrue(validationErrors(unkeyed).get("table.include.list").get(0).contains("without primary key"));
+
+        Map<String, String> otherPlugin = new java.util.HashMap<>(good);
+        otherPlugin.put("slot.name", "decoded");
+        assertTrue(validationErrors(otherPlugin).get("slot.name").get(0).contains("uses plugin test_decoding"));
+
+        Map<String, String> badSetting = new java.util.HashMap<>(good);
+        badSetting.put("snapshot.mode", "sometimes");
+        assertEquals(Set.of("snapshot.mode"), validationErrors(badSetting).keySet(), "no connection tried for a bad value");
+
+        assertNull(pg.queryValue(DB, "SELECT 1 FROM pg_replication_slots WHERE slot_name = 'validated'"),
+                "validating creates nothing");
+        pg.execute(DB, "SELECT pg_drop_replication_slot('decoded')");
+    }
+
     /** The task's MBean, read over a remote JMX connection, moves as the data does. */
     @Test
     void metricsFollowTheDataOverRemoteJmx() throws Exception {
