@@ -28,7 +28,7 @@ class JsonRowsTest {
     }
 
     private static RowChange row(Map<String, Object> values, BigInteger position) {
-        return new RowChange(TABLE.ref(), RowChange.Op.UPSERT, values, position, 1_500_000L,
+        return new RowChange(TABLE.ref(), RowChange.Op.UPSERT, values, null, position, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));
     }
 
@@ -49,7 +49,7 @@ class JsonRowsTest {
 
     @Test
     void deletesCarryKeyCommitTimeAndPosition() {
-        RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), BigInteger.ONE, 1_500_000L,
+        RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), null, BigInteger.ONE, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));
         assertEquals("[{\"id\":5,\"__pgcdc_commit_time\":\"1970-01-01T00:00:01.500Z\",\"__pgcdc_position\":1}]",
                 JsonRows.deletes(TABLE, List.of(delete)));
