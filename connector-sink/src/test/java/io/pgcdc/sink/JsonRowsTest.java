@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +25,8 @@ class JsonRowsTest {
         columns.put("n", new TargetTable.Column("n", "numeric", "numeric"));
         columns.put("arr", new TargetTable.Column("arr", "text[]", "_text"));
         columns.put("pos", new TargetTable.Column("pos", "numeric", "numeric"));
+        columns.put("took", new TargetTable.Column("took", "interval", "interval"));
+        columns.put("took_us", new TargetTable.Column("took_us", "bigint", "int8"));
         return columns;
     }
 
@@ -45,6 +48,14 @@ class JsonRowsTest {
                 List.of("id", "doc", "bin", "f", "n", "arr", "pos"), "pos", null);
         assertEquals("[{\"id\":1,\"doc\":{\"a\":[1,\"x\"]},\"bin\":\"\\\\xdead\",\"f\":\"NaN\","
                 + "\"n\":1.000000000000000000001,\"arr\":[\"a\\\"b\",null],\"pos\":10}]", json);
+    }
+
+    @Test
+    void aMicroDurationIsMicrosecondsToAnIntervalAndTheNumberElsewhere() {
+        Object duration = JsonValues.of(SchemaBuilder.int64().name("io.debezium.time.MicroDuration").build(), 3_600_000_001L);
+        Map<String, Object> values = Map.of("id", 1L, "took", duration, "took_us", duration);
+        assertEquals("[{\"id\":1,\"took\":\"3600000001 microseconds\",\"took_us\":3600000001}]",
+                JsonRows.upserts(TABLE, List.of(row(values, null)), List.of("id", "took", "took_us"), null, null));
     }
 
     @Test
