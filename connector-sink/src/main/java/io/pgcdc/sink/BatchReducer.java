@@ -45,7 +45,7 @@ final class BatchReducer {
         }
         Map<String, Object> columns = new LinkedHashMap<>(a.columns());
         columns.putAll(b.columns());
-        return new RowChange(b.table(), b.op(), columns, b.position(), b.commitMicros(), b.record());
+        return new RowChange(b.table(), b.op(), columns, b.schema(), b.position(), b.commitMicros(), b.record());
     }
 
     /** Whether {@code b}, which arrived after {@code a}, is the newer change of the same row. */

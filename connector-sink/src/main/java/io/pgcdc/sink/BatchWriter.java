@@ -44,6 +44,8 @@ final class BatchWriter implements AutoCloseable {
     private final SinkMetrics metrics;
     private final RecordParser parser;
     private final TargetCatalog catalog = new TargetCatalog();
+    /** Null unless auto.create or auto.evolve is on. */
+    private final TableDdl ddl;
     private final Set<String> warned = new HashSet<>();
     private final Set<String> knownMissing = new HashSet<>();
     private Connection connection;
@@ -64,6 +66,7 @@ final class BatchWriter implements AutoCloseable {
         this.reporter = reporter;
         this.metrics = metrics;
         this.parser = new RecordParser(config.tableNameFormat());
+        this.ddl = config.autoCreate() || config.autoEvolve() ? new TableDdl(config, catalog) : null;
     }
 
     void write(Collection<SinkRecord> records) {
@@ -106,7 +109,8 @@ final class BatchWriter implements AutoCloseable {
             Attempt current = new Attempt(careful, new ArrayList<>(), new WriteCounts());
             try {
                 Connection c = connection();
-                for (Map.Entry<TableRef, List<RowChange>> entry : byTable.entrySet()) {
+                Map<TableRef, List<RowChange>> writable = ddl == null ? byTable : fitTables(c, byTable, current);
+                for (Map.Entry<TableRef, List<RowChange>> entry : writable.entrySet()) {
                     writeTable(c, entry.getKey(), entry.getValue(), current);
                 }
                 if (!current.rejected().isEmpty() && reporter == null) {
@@ -142,6 +146,24 @@ final class BatchWriter implements AutoCloseable {
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
             }
         }
+    }
+
+    /** Creates and alters tables first, each DDL committed on its own, so that the data transaction sees them. */
+    private Map<TableRef, List<RowChange>> fitTables(Connection c, Map<TableRef, List<RowChange>> byTable, Attempt attempt)
+            throws SQLException {
+        Map<TableRef, List<RowChange>> writable = new LinkedHashMap<>();
+        for (Map.Entry<TableRef, List<RowChange>> entry : byTable.entrySet()) {
+            try {
+                List<RowChange> fitting = ddl.fit(c, entry.getKey(), entry.getValue(),
+                        (change, reason) -> attempt.rejected().add(new Rejected(change.record(), reason)));
+                if (!fitting.isEmpty()) {
+                    writable.put(entry.getKey(), fitting);
+                }
+            } catch (DataException e) {
+                entry.getValue().forEach(change -> attempt.rejected().add(new Rejected(change.record(), e)));
+            }
+        }
+        return writable;
     }
 
     private void writeTable(Connection c, TableRef ref, List<RowChange> changes, Attempt attempt) throws SQLException {

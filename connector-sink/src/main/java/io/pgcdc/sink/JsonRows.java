@@ -106,6 +106,12 @@ final class JsonRows {
             } else {
                 generator.writeString(json.text());
             }
+        } else if (value instanceof DurationMicros d) {
+            if (column.isInterval()) {
+                generator.writeString(d.micros() + " microseconds");
+            } else {
+                generator.writeNumber(d.micros());
+            }
         } else if (value instanceof String s) {
             if (column.isJson()) {
                 generator.writeRawValue(s); // JSON documents arrive as text from schemaless and Debezium records

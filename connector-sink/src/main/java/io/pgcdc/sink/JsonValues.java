@@ -66,6 +66,8 @@ final class JsonValues {
                     return time(((Number) value).longValue() * 1000);
                 case Time.LOGICAL_NAME:
                     return time(((java.util.Date) value).getTime() * 1000);
+                case "io.debezium.time.MicroDuration":
+                    return new DurationMicros(((Number) value).longValue());
                 case "io.debezium.time.MicroTimestamp":
                     return timestamp(((Number) value).longValue());
                 case "io.debezium.time.NanoTimestamp":

@@ -1,6 +1,7 @@
 package io.pgcdc.sink;
 
 import java.util.List;
+import java.util.Map;
 import java.util.StringJoiner;
 
 import io.pgcdc.sink.SinkConfig.GuardMode;
@@ -88,6 +89,25 @@ final class PgDialect {
         }
         return "UPDATE " + table.ref().quoted() + " AS t SET " + set + " FROM " + deleteRecordset(table) + " WHERE "
                 + keyMatch(table) + deleteGuard(table, mode, guardColumn);
+    }
+
+    /**
+     * A table with {@code columns} (name to type, in order) keyed by {@code key}, unless it exists: another
+     * task may be creating the same table.
+     */
+    static String createTable(TableRef table, Map<String, String> columns, List<String> key) {
+        StringJoiner definitions = new StringJoiner(", ");
+        columns.forEach((name, type) -> definitions.add(quote(name) + " " + type));
+        StringJoiner keys = new StringJoiner(", ");
+        key.forEach(k -> keys.add(quote(k)));
+        return "CREATE TABLE IF NOT EXISTS " + table.quoted() + " (" + definitions + ", PRIMARY KEY (" + keys + "))";
+    }
+
+    /** Nullable columns (name to type), each unless it exists: another task may be adding the same ones. */
+    static String addColumns(TableRef table, Map<String, String> columns) {
+        StringJoiner additions = new StringJoiner(", ");
+        columns.forEach((name, type) -> additions.add("ADD COLUMN IF NOT EXISTS " + quote(name) + " " + type));
+        return "ALTER TABLE " + table.quoted() + " " + additions;
     }
 
     private static String deleteRecordset(TargetTable table) {

@@ -36,8 +36,11 @@ final class RecordParser {
         Map<String, Object> fields = fields(record.valueSchema(), value, record);
         boolean envelope = fields.containsKey("op") && (fields.containsKey("after") || fields.containsKey("before"));
         if (!envelope) {
-            return new RowChange(tableNames.resolve(record.topic(), null), RowChange.Op.UPSERT, fields, null, null, record);
+            Schema schema = value instanceof Struct struct ? struct.schema() : null;
+            return new RowChange(tableNames.resolve(record.topic(), null), RowChange.Op.UPSERT, fields, schema, null, null,
+                    record);
         }
+        Schema schema = value instanceof Struct struct ? rowSchema(struct.schema()) : null;
         Object op = fields.get("op");
         @SuppressWarnings("unchecked")
         Map<String, Object> source = fields.get("source") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
@@ -49,7 +52,7 @@ final class RecordParser {
             case "r":
             case "u":
                 return new RowChange(table, RowChange.Op.UPSERT, row(fields.get("after"), source, record, "after"),
-                        position, commitMicros, record);
+                        schema, position, commitMicros, record);
             case "d": {
                 Map<String, Object> identity = new LinkedHashMap<>(keyFields(record));
                 Object before = fields.get("before");
@@ -60,7 +63,7 @@ final class RecordParser {
                         }
                     });
                 }
-                return new RowChange(table, RowChange.Op.DELETE, identity, position, commitMicros, record);
+                return new RowChange(table, RowChange.Op.DELETE, identity, schema, position, commitMicros, record);
             }
             case "t":
                 return null;
@@ -84,6 +87,12 @@ final class RecordParser {
             }
         }
         return row;
+    }
+
+    /** An envelope's before and after rows share one schema; an envelope may declare only one of them. */
+    private static Schema rowSchema(Schema envelope) {
+        Field after = envelope.field("after");
+        return (after != null ? after : envelope.field("before")).schema();
     }
 
     private static Map<String, Object> keyFields(SinkRecord record) {

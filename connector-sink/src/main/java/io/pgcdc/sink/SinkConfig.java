@@ -21,6 +21,7 @@ public final class SinkConfig extends AbstractConfig {
 
     private static final String GROUP_CONNECTION = "Connection";
     private static final String GROUP_WRITES = "Writes";
+    private static final String GROUP_TABLES = "Tables";
     private static final String GROUP_RETRIES = "Retries";
 
     public static final String CONNECTION_URL_CONFIG = "connection.url";
@@ -78,6 +79,20 @@ public final class SinkConfig extends AbstractConfig {
             + "(logged once per table) or 'fail'.";
     public static final String MISSING_COLUMNS_MODE_DEFAULT = "ignore";
 
+    public static final String AUTO_CREATE_CONFIG = "auto.create";
+    private static final String AUTO_CREATE_DOC = "Create a missing target table from the first record of a batch that "
+            + "writes to it: a column per field of the row, typed by the field's schema (see the README's type table; "
+            + "fields the field lists leave out get none), the fields of the record's Struct key as primary key, plus the guard column (numeric) with "
+            + "upsert.guard.mode=source_lsn and the soft-delete column (timestamptz) with delete.mode=soft when the row "
+            + "lacks them. A record without a schema or without a Struct key cannot create a table and is rejected.";
+    public static final boolean AUTO_CREATE_DEFAULT = false;
+
+    public static final String AUTO_EVOLVE_CONFIG = "auto.evolve";
+    private static final String AUTO_EVOLVE_DOC = "Before writing, add the fields a record's schema has and the target "
+            + "table lacks as nullable columns (ADD COLUMN IF NOT EXISTS). Existing columns are never dropped or altered. "
+            + "A record without a schema that brings such fields is rejected.";
+    public static final boolean AUTO_EVOLVE_DEFAULT = false;
+
     public static final String MAX_RETRIES_CONFIG = "max.retries";
     private static final String MAX_RETRIES_DOC = "How often a batch is retried after a lost connection before the task fails.";
     public static final int MAX_RETRIES_DEFAULT = 10;
@@ -130,6 +145,11 @@ public final class SinkConfig extends AbstractConfig {
                 .define(MISSING_COLUMNS_MODE_CONFIG, Type.STRING, MISSING_COLUMNS_MODE_DEFAULT,
                         ConfigDef.ValidString.in("ignore", "fail"), Importance.LOW, MISSING_COLUMNS_MODE_DOC,
                         GROUP_WRITES, ++order, Width.SHORT, "Missing columns");
+        order = 0;
+        def.define(AUTO_CREATE_CONFIG, Type.BOOLEAN, AUTO_CREATE_DEFAULT, Importance.MEDIUM, AUTO_CREATE_DOC,
+                        GROUP_TABLES, ++order, Width.SHORT, "Create tables")
+                .define(AUTO_EVOLVE_CONFIG, Type.BOOLEAN, AUTO_EVOLVE_DEFAULT, Importance.MEDIUM, AUTO_EVOLVE_DOC,
+                        GROUP_TABLES, ++order, Width.SHORT, "Add columns");
         order = 0;
         def.define(MAX_RETRIES_CONFIG, Type.INT, MAX_RETRIES_DEFAULT, ConfigDef.Range.atLeast(0), Importance.LOW,
                         MAX_RETRIES_DOC, GROUP_RETRIES, ++order, Width.SHORT, "Max retries")
@@ -184,6 +204,14 @@ public final class SinkConfig extends AbstractConfig {
 
     public boolean failOnMissingColumns() {
         return "fail".equals(getString(MISSING_COLUMNS_MODE_CONFIG));
+    }
+
+    public boolean autoCreate() {
+        return getBoolean(AUTO_CREATE_CONFIG);
+    }
+
+    public boolean autoEvolve() {
+        return getBoolean(AUTO_EVOLVE_CONFIG);
     }
 
     public int maxRetries() {

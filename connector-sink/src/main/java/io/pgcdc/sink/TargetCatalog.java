@@ -32,15 +32,26 @@ final class TargetCatalog {
     private final Map<TableRef, TargetTable> tables = new HashMap<>();
 
     TargetTable table(Connection connection, TableRef ref) throws SQLException {
-        TargetTable table = tables.get(ref);
+        TargetTable table = find(connection, ref);
         if (table == null) {
-            table = load(connection, ref);
-            tables.put(ref, table);
+            throw new DataException("Target table " + ref + " does not exist");
         }
         return table;
     }
 
-    /** Reads one table again: a record brought a field the cached description lacks. */
+    /** The table, or null when it does not exist (not remembered: it may be created). */
+    TargetTable find(Connection connection, TableRef ref) throws SQLException {
+        TargetTable table = tables.get(ref);
+        if (table == null) {
+            table = load(connection, ref);
+            if (table != null) {
+                tables.put(ref, table);
+            }
+        }
+        return table;
+    }
+
+    /** Reads one table again: a record brought a field the cached description lacks, or the sink altered the table. */
     TargetTable reload(Connection connection, TableRef ref) throws SQLException {
         tables.remove(ref);
         return table(connection, ref);
@@ -58,7 +69,7 @@ final class TargetCatalog {
             ps.setString(1, ref.quoted());
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
-                    throw new DataException("Target table " + ref + " does not exist");
+                    return null;
                 }
                 oid = rs.getLong(1);
                 partitioned = rs.getBoolean(2);

@@ -24,6 +24,10 @@ public record TargetTable(TableRef ref, Map<String, Column> columns, List<String
             return typeName.equals("bool");
         }
 
+        boolean isInterval() {
+            return typeName.equals("interval");
+        }
+
         boolean isTimestamp() {
             return typeName.equals("timestamptz") || typeName.equals("timestamp");
         }

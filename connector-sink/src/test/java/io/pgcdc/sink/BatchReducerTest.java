@@ -15,7 +15,7 @@ class BatchReducerTest {
 
     private static RowChange change(RowChange.Op op, int id, String updatedAt, Long position, long offset) {
         Map<String, Object> columns = updatedAt == null ? Map.of("id", id) : Map.of("id", id, "updated_at", updatedAt);
-        return new RowChange(T, op, columns, position == null ? null : BigInteger.valueOf(position), null,
+        return new RowChange(T, op, columns, null, position == null ? null : BigInteger.valueOf(position), null,
                 new SinkRecord("topic", 0, null, null, null, null, offset));
     }
 
@@ -50,8 +50,8 @@ class BatchReducerTest {
     @Test
     void columnsTheNewerChangeDoesNotCarryComeFromTheOlderOne() {
         RowChange insert = new RowChange(T, RowChange.Op.UPSERT, Map.of("id", 1, "body", "long text", "n", 1), null, null,
-                new SinkRecord("topic", 0, null, null, null, null, 1));
-        RowChange update = new RowChange(T, RowChange.Op.UPSERT, Map.of("id", 1, "n", 2), null, null,
+                null, new SinkRecord("topic", 0, null, null, null, null, 1));
+        RowChange update = new RowChange(T, RowChange.Op.UPSERT, Map.of("id", 1, "n", 2), null, null, null,
                 new SinkRecord("topic", 0, null, null, null, null, 2));
         RowChange merged = BatchReducer.newestPerKey(List.of(insert, update), List.of("id"), null).get(0);
         assertEquals(Map.of("id", 1, "body", "long text", "n", 2), merged.columns());

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
 
@@ -24,11 +25,13 @@ class JsonRowsTest {
         columns.put("n", new TargetTable.Column("n", "numeric", "numeric"));
         columns.put("arr", new TargetTable.Column("arr", "text[]", "_text"));
         columns.put("pos", new TargetTable.Column("pos", "numeric", "numeric"));
+        columns.put("took", new TargetTable.Column("took", "interval", "interval"));
+        columns.put("took_us", new TargetTable.Column("took_us", "bigint", "int8"));
         return columns;
     }
 
     private static RowChange row(Map<String, Object> values, BigInteger position) {
-        return new RowChange(TABLE.ref(), RowChange.Op.UPSERT, values, position, 1_500_000L,
+        return new RowChange(TABLE.ref(), RowChange.Op.UPSERT, values, null, position, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));
     }
 
@@ -48,8 +51,16 @@ class JsonRowsTest {
     }
 
     @Test
+    void aMicroDurationIsMicrosecondsToAnIntervalAndTheNumberElsewhere() {
+        Object duration = JsonValues.of(SchemaBuilder.int64().name("io.debezium.time.MicroDuration").build(), 3_600_000_001L);
+        Map<String, Object> values = Map.of("id", 1L, "took", duration, "took_us", duration);
+        assertEquals("[{\"id\":1,\"took\":\"3600000001 microseconds\",\"took_us\":3600000001}]",
+                JsonRows.upserts(TABLE, List.of(row(values, null)), List.of("id", "took", "took_us"), null, null));
+    }
+
+    @Test
     void deletesCarryKeyCommitTimeAndPosition() {
-        RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), BigInteger.ONE, 1_500_000L,
+        RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), null, BigInteger.ONE, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));
         assertEquals("[{\"id\":5,\"__pgcdc_commit_time\":\"1970-01-01T00:00:01.500Z\",\"__pgcdc_position\":1}]",
                 JsonRows.deletes(TABLE, List.of(delete)));

@@ -92,6 +92,31 @@ class PgDialectTest {
                 PgDialect.softDelete(flagged, "deleted", GuardMode.COLUMN, "updated_at"));
     }
 
+    /** Column names and types, in order. */
+    private static Map<String, String> types(String... namesAndTypes) {
+        Map<String, String> types = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndTypes.length; i += 2) {
+            types.put(namesAndTypes[i], namesAndTypes[i + 1]);
+        }
+        return types;
+    }
+
+    @Test
+    void createTableIfNotExistsWithItsPrimaryKey() {
+        assertEquals("CREATE TABLE IF NOT EXISTS \"olap\".\"orders\" (\"tenant\" integer, \"id\" bigint, "
+                + "\"total\" numeric(10,2), \"Tags\" text[], PRIMARY KEY (\"tenant\", \"id\"))",
+                PgDialect.createTable(new TableRef("olap", "orders"),
+                        types("tenant", "integer", "id", "bigint", "total", "numeric(10,2)", "Tags", "text[]"),
+                        List.of("tenant", "id")));
+    }
+
+    @Test
+    void addColumnsIfNotExists() {
+        assertEquals("ALTER TABLE \"olap\".\"orders\" ADD COLUMN IF NOT EXISTS \"note\" text, "
+                + "ADD COLUMN IF NOT EXISTS \"seen\" timestamptz",
+                PgDialect.addColumns(new TableRef("olap", "orders"), types("note", "text", "seen", "timestamptz")));
+    }
+
     @Test
     void hostileIdentifiersAreQuoted() {
         TargetTable hostile = table("we\"ird", "Order Lines; DROP TABLE x", List.of("Id"), "Id", "int", "select", "text");
@@ -99,5 +124,10 @@ class PgDialectTest {
                 + "SELECT \"Id\", \"select\" FROM jsonb_to_recordset(?::jsonb) AS d(\"Id\" int, \"select\" text) "
                 + "ON CONFLICT (\"Id\") DO UPDATE SET \"select\" = excluded.\"select\"" + COUNTED,
                 PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x"));
+        assertEquals("CREATE TABLE IF NOT EXISTS \"we\"\"ird\".\"Order Lines; DROP TABLE x\" (\"Id\" integer, "
+                + "\"a\"\"); DROP TABLE x; --\" text, PRIMARY KEY (\"Id\"))",
+                PgDialect.createTable(hostile.ref(), types("Id", "integer", "a\"); DROP TABLE x; --", "text"), List.of("Id")));
+        assertEquals("ALTER TABLE \"we\"\"ird\".\"Order Lines; DROP TABLE x\" ADD COLUMN IF NOT EXISTS \"b\"\" text\" text",
+                PgDialect.addColumns(hostile.ref(), types("b\" text", "text")));
     }
 }

@@ -60,6 +60,7 @@ class RecordParserTest {
         assertFalse(change.columns().containsKey("body"), "unchanged TOAST is left out, so it is kept as stored");
         assertEquals(BigInteger.valueOf(100).shiftLeft(64).add(BigInteger.valueOf(3)), change.position());
         assertEquals(5L, change.commitMicros());
+        assertEquals(ROW, change.schema(), "the row's schema, what auto.create reads");
     }
 
     @Test
@@ -73,6 +74,7 @@ class RecordParserTest {
         RowChange change = parser.parse(record);
         assertEquals(RowChange.Op.DELETE, change.op());
         assertEquals(4L, change.columns().get("id"));
+        assertEquals(ROW, change.schema());
     }
 
     @Test
@@ -94,9 +96,11 @@ class RecordParserTest {
         assertEquals(new TableRef("sales", "orders"), fromStruct.table());
         assertEquals(RowChange.Op.UPSERT, fromStruct.op());
         assertNull(fromStruct.position());
+        assertEquals(ROW, fromStruct.schema());
         RowChange fromMap = parser.parse(record("orders", null, Map.of("id", 1, "total", 2.5)));
         assertEquals(new TableRef("public", "orders"), fromMap.table());
         assertEquals(2.5, fromMap.columns().get("total"));
+        assertNull(fromMap.schema());
     }
 
     @Test
