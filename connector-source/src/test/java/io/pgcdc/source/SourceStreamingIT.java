@@ -89,7 +89,7 @@ class SourceStreamingIT {
     @Test
     void validationThroughRestNamesTheSettingThatIsWrong() throws Exception {
         pg.execute(DB, "CREATE TABLE validated (id int PRIMARY KEY)", "CREATE TABLE unkeyed (v text)",
-                "CREATE ROLE plain LOGIN", "CREATE ROLE streamer LOGIN REPLICATION",
+                "CREATE ROLE checked LOGIN", "CREATE ROLE streamer LOGIN REPLICATION",
                 "SELECT pg_create_logical_replication_slot('decoded', 'test_decoding')");
         Map<String, String> good = sourceConfig(pg, DB, "validated", "public\\.validated");
         good.put("name", "validated");
@@ -100,7 +100,7 @@ class SourceStreamingIT {
         assertTrue(validationErrors(wrongPort).get("database.hostname").get(0).startsWith("Cannot connect to PostgreSQL at"));
 
         Map<String, String> noReplication = new java.util.HashMap<>(good);
-        noReplication.put("database.user", "plain");
+        noReplication.put("database.user", "checked");
         assertTrue(validationErrors(noReplication).get("database.user").get(0).contains("lacks the REPLICATION attribute"));
 
         Map<String, String> noSelect = new java.util.HashMap<>(good);
@@ -413,21 +413,30 @@ class SourceStreamingIT {
     }
 
     @Test
-    void tableWithoutKeyIsRejectedAtStartup() throws Exception {
-        pg.execute(DB, "CREATE TABLE keyless (a int, b text)");
+    void tableThatLostItsKeyIsRejectedAtStartup() throws Exception {
+        // Validation refuses an unkeyed table when the connector is created; the task checks again at each start.
+        pg.execute(DB, "CREATE TABLE keyless (a int PRIMARY KEY, b text)");
         connect.configureConnector("keyless", sourceConfig(pg, DB, "keyless", "public\\.keyless"));
+        awaitRunning(connect, "keyless");
+        pg.execute(DB, "ALTER TABLE keyless DROP CONSTRAINT keyless_pkey");
+        connect.restartTask("keyless", 0);
         String trace = awaitTaskFailure(connect, "keyless");
         assertTrue(trace.contains("without primary key or replica identity: [public.keyless]"), trace);
         connect.deleteConnector("keyless");
     }
 
     @Test
-    void userWithoutReplicationIsRejectedAtStartup() throws Exception {
-        pg.execute(DB, "CREATE ROLE plain LOGIN", "CREATE TABLE plain_t (id int PRIMARY KEY)");
+    void userThatLostReplicationIsRejectedAtStartup() throws Exception {
+        pg.execute(DB, "CREATE ROLE plain LOGIN REPLICATION", "CREATE TABLE plain_t (id int PRIMARY KEY)",
+                "GRANT SELECT ON plain_t TO plain", "CREATE PUBLICATION plain_pub FOR TABLE plain_t");
         Map<String, String> config = sourceConfig(pg, DB, "plain", "public\\.plain_t");
         config.put("database.user", "plain");
+        config.put("publication.name", "plain_pub");
         config.put("publication.autocreate.mode", "disabled");
         connect.configureConnector("plain", config);
+        awaitRunning(connect, "plain");
+        pg.execute(DB, "ALTER ROLE plain NOREPLICATION");
+        connect.restartTask("plain", 0);
         String trace = awaitTaskFailure(connect, "plain");
         assertTrue(trace.contains("User \"plain\" lacks the REPLICATION attribute"), trace);
         connect.deleteConnector("plain");
@@ -454,13 +463,14 @@ class SourceStreamingIT {
     }
 
     @Test
-    void serverWithoutLogicalWalIsRejectedAtStartup() throws Exception {
+    void serverWithoutLogicalWalIsRefusedWhenTheConnectorIsCreated() throws Exception {
         try (PostgresServer replicaLevel = PostgresServer.start(Map.of("wal_level", "replica"))) {
             replicaLevel.execute("postgres", "CREATE TABLE t (id int PRIMARY KEY)");
-            connect.configureConnector("walLevel", sourceConfig(replicaLevel, "postgres", "wal_level", "public\\.t"));
-            String trace = awaitTaskFailure(connect, "walLevel");
-            assertTrue(trace.contains("has wal_level = replica; logical replication needs wal_level = logical"), trace);
-            connect.deleteConnector("walLevel");
+            Exception refused = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> connect.configureConnector(
+                    "walLevel", sourceConfig(replicaLevel, "postgres", "wal_level", "public\\.t")));
+            assertTrue(refused.getMessage().contains("has wal_level = replica; logical replication needs wal_level = logical"),
+                    refused.getMessage());
+            assertFalse(connect.connectors().contains("walLevel"), "nothing was created");
         }
     }
 

@@ -68,16 +68,27 @@ public final class Pipeline implements AutoCloseable {
     public static Pipeline start(Options options) throws Exception {
         // Stopped by close(), after Connect: stopped first, its tasks would wait out their retries.
         Database oltp = options.oltpUrl() == null ? Database.throwaway(OLTP_DB) : Database.existing(options.oltpUrl());
-        Database olap = options.olapUrl() == null ? Database.throwaway(OLAP_DB) : Database.existing(options.olapUrl());
-        applySchemaIfMissing(oltp, "time_entries", options.examples().resolve("oltp-schema.sql"));
-        applySchemaIfMissing(olap, "olap.time_entries", options.examples().resolve("olap-schema.sql"));
-        if (options.connectUrl() != null) {
-            return new Pipeline(oltp, olap, null, options.connectUrl().replaceAll("/$", ""), options.examples());
+        Database olap = null;
+        try {
+            olap = options.olapUrl() == null ? Database.throwaway(OLAP_DB) : Database.existing(options.olapUrl());
+            applySchemaIfMissing(oltp, "time_entries", options.examples().resolve("oltp-schema.sql"));
+            applySchemaIfMissing(olap, "olap.time_entries", options.examples().resolve("olap-schema.sql"));
+            if (options.connectUrl() != null) {
+                return new Pipeline(oltp, olap, null, options.connectUrl().replaceAll("/$", ""), options.examples());
+            }
+            EmbeddedConnectCluster connect = new EmbeddedConnectCluster.Builder().name("pgcdc-quickstart").numWorkers(1)
+                    .workerProps(workerProps(options.examples(), options.pluginPath())).brokerProps(brokerProps()).build();
+            connect.start();
+            return new Pipeline(oltp, olap, connect, connect.endpointForResource("").replaceAll("/$", ""),
+                    options.examples());
+        } catch (Exception | Error e) {
+            // Nothing else will stop the servers this run started.
+            if (olap != null) {
+                olap.close();
+            }
+            oltp.close();
+            throw e;
         }
-        EmbeddedConnectCluster connect = new EmbeddedConnectCluster.Builder().name("pgcdc-quickstart").numWorkers(1)
-                .workerProps(workerProps(options.examples(), options.pluginPath())).brokerProps(brokerProps()).build();
-        connect.start();
-        return new Pipeline(oltp, olap, connect, connect.endpointForResource("").replaceAll("/$", ""), options.examples());
     }
 
     /** The worked example's schema, unless an earlier run (or the operator) already created it. */

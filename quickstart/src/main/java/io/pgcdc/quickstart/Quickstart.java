@@ -56,6 +56,7 @@ public final class Quickstart {
         System.out.println("Starting " + (oltp == null ? "a throwaway OLTP PostgreSQL, " : "")
                 + (olap == null ? "a throwaway OLAP PostgreSQL, " : "")
                 + (connect == null ? "Kafka and Connect (plugins from " + pluginPath + ")" : "nothing else: Connect at " + connect));
+        boolean consistent;
         try (Pipeline pipeline = Pipeline.start(new Pipeline.Options(pluginPath, examples, oltp, olap, connect))) {
             // Ctrl-C stops things in order (Connect, then Kafka and the databases) before the JVM's own
             // shutdown hooks run in parallel: a broker or database gone first leaves Connect's tasks
@@ -69,9 +70,10 @@ public final class Quickstart {
                     System.exit(130);
                 });
             }
-            boolean consistent = run(pipeline, Duration.ofSeconds(seconds), writers, large, System.out::println);
-            System.exit(consistent ? 0 : 1);
+            consistent = run(pipeline, Duration.ofSeconds(seconds), writers, large, System.out::println);
         }
+        // After close(): System.exit inside the try would skip it and leave both databases running.
+        System.exit(consistent ? 0 : 1);
     }
 
     private static void usage(String problem) {
