@@ -192,10 +192,11 @@ final class TableDdl {
 
     /**
      * Another session created the same table or column at the same time: IF NOT EXISTS checks before
-     * the catalog row is inserted, so the loser of the race fails on the catalog's unique index.
+     * the catalog row is inserted, so the loser of the race fails on the catalog's unique index, or
+     * on the table's row type ("type ... already exists", duplicate_object).
      */
     private static boolean isDuplicate(SQLException e) {
         String state = e.getSQLState();
-        return "23505".equals(state) || "42P07".equals(state) || "42701".equals(state);
+        return "23505".equals(state) || "42P07".equals(state) || "42701".equals(state) || "42710".equals(state);
     }
 }

@@ -13,17 +13,14 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
@@ -37,7 +34,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.pgcdc.testsupport.Await;
-import io.pgcdc.testsupport.ConnectCluster;
 import io.pgcdc.testsupport.ConnectorStatus;
 import io.pgcdc.testsupport.PostgresServer;
 
@@ -49,45 +45,32 @@ import io.pgcdc.testsupport.PostgresServer;
 class SinkAutoCreateIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
-    private static final String DB = "olap";
+    private static final String DB = SinkTestBed.DB;
+    private static SinkTestBed bed;
     private static PostgresServer pg;
     private static EmbeddedConnectCluster connect;
     private static KafkaProducer<byte[], byte[]> producer;
-    private static final Set<String> TOPICS = new HashSet<>();
 
     @BeforeAll
     static void start() throws Exception {
-        pg = PostgresServer.start();
-        pg.createDatabase(DB);
-        connect = ConnectCluster.start("sink-auto-create", 1, Map.of());
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connect.kafka().bootstrapServers(),
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer",
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer"));
+        bed = SinkTestBed.start("sink-auto-create");
+        pg = bed.pg;
+        connect = bed.connect;
+        producer = bed.producer;
     }
 
     @AfterAll
     static void stop() {
-        if (producer != null) {
-            producer.close();
-        }
-        if (connect != null) {
-            connect.stop();
-        }
-        if (pg != null) {
-            pg.close();
+        if (bed != null) {
+            bed.close();
         }
     }
 
     // ---- records in this project's source envelope, with schemas ----------------------------------------
 
-    private static final JsonConverter WITH_SCHEMAS = converter(true);
-    private static final JsonConverter SCHEMALESS = converter(false);
+    private static final JsonConverter WITH_SCHEMAS = SinkTestBed.converter(true);
+    private static final JsonConverter SCHEMALESS = SinkTestBed.converter(false);
 
-    private static JsonConverter converter(boolean schemas) {
-        JsonConverter c = new JsonConverter();
-        c.configure(Map.of("schemas.enable", String.valueOf(schemas), "decimal.format", "NUMERIC"), false);
-        return c;
-    }
 
     private static final Schema SOURCE = SchemaBuilder.struct().name("io.pgcdc.source.Source")
             .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
@@ -155,9 +138,7 @@ class SinkAutoCreateIT {
     }
 
     private static void ensureTopic(String topic) {
-        if (TOPICS.add(topic)) {
-            connect.kafka().createTopic(topic, 1);
-        }
+        bed.createTopicOnce(topic);
     }
 
     private static long lsn = 100;

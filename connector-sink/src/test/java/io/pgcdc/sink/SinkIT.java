@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.connect.data.Decimal;
 import org.apache.kafka.connect.data.Schema;
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.pgcdc.testsupport.Await;
-import io.pgcdc.testsupport.ConnectCluster;
 import io.pgcdc.testsupport.ConnectorStatus;
 import io.pgcdc.testsupport.PostgresServer;
 import io.pgcdc.testsupport.TopicReader;
@@ -37,52 +35,37 @@ import io.pgcdc.testsupport.TopicReader;
 class SinkIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
-    private static final String DB = "olap";
+    private static final String DB = SinkTestBed.DB;
+    private static SinkTestBed bed;
     private static PostgresServer pg;
     private static EmbeddedConnectCluster connect;
     private static KafkaProducer<byte[], byte[]> producer;
 
     @BeforeAll
     static void start() throws Exception {
-        pg = PostgresServer.start();
-        pg.createDatabase(DB);
-        connect = ConnectCluster.start("sink", 1, Map.of());
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connect.kafka().bootstrapServers(),
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer",
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer"));
+        bed = SinkTestBed.start("sink");
+        pg = bed.pg;
+        connect = bed.connect;
+        producer = bed.producer;
     }
 
     @AfterAll
     static void stop() {
-        if (producer != null) {
-            producer.close();
-        }
-        if (connect != null) {
-            connect.stop();
-        }
-        if (pg != null) {
-            pg.close();
+        if (bed != null) {
+            bed.close();
         }
     }
 
     // ---- record builders -------------------------------------------------------------------------------
 
-    private static final JsonConverter WITH_SCHEMAS = converter(true);
-    private static final JsonConverter SCHEMALESS = converter(false);
+    private static final JsonConverter WITH_SCHEMAS = SinkTestBed.converter(true);
+    private static final JsonConverter SCHEMALESS = SinkTestBed.converter(false);
 
-    private static JsonConverter converter(boolean schemas) {
-        JsonConverter c = new JsonConverter();
-        c.configure(Map.of("schemas.enable", String.valueOf(schemas), "decimal.format", "NUMERIC"), false);
-        return c;
-    }
 
-    private static final java.util.Set<String> TOPICS = new java.util.HashSet<>();
 
     /** The broker does not create topics on first use; a send to a missing topic would block. */
     private static void ensureTopic(String topic) {
-        if (TOPICS.add(topic)) {
-            connect.kafka().createTopic(topic, 1);
-        }
+        bed.createTopicOnce(topic);
     }
 
     private static void send(String topic, JsonConverter converter, Schema schema, Object value) {

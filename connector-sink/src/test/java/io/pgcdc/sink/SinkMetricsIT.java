@@ -9,7 +9,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -18,7 +17,6 @@ import javax.management.Attribute;
 import javax.management.ObjectName;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -28,7 +26,6 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.pgcdc.testsupport.Await;
-import io.pgcdc.testsupport.ConnectCluster;
 import io.pgcdc.testsupport.PostgresServer;
 import io.pgcdc.testsupport.RemoteJmx;
 
@@ -40,7 +37,8 @@ import io.pgcdc.testsupport.RemoteJmx;
 class SinkMetricsIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
-    private static final String DB = "olap";
+    private static final String DB = SinkTestBed.DB;
+    private static SinkTestBed bed;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** After every updated_at the tests write: deletes committed then remove rows. */
     private static final Instant LATE_COMMIT = Instant.parse("2025-01-01T00:00:00Z");
@@ -49,16 +47,13 @@ class SinkMetricsIT {
     private static EmbeddedConnectCluster connect;
     private static KafkaProducer<byte[], byte[]> producer;
     private static RemoteJmx jmx;
-    private static final Set<String> TOPICS = new HashSet<>();
 
     @BeforeAll
     static void start() throws Exception {
-        pg = PostgresServer.start();
-        pg.createDatabase(DB);
-        connect = ConnectCluster.start("sink-metrics", 1, Map.of());
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connect.kafka().bootstrapServers(),
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer",
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer"));
+        bed = SinkTestBed.start("sink-metrics");
+        pg = bed.pg;
+        connect = bed.connect;
+        producer = bed.producer;
         jmx = RemoteJmx.start();
     }
 
@@ -67,14 +62,8 @@ class SinkMetricsIT {
         if (jmx != null) {
             jmx.close();
         }
-        if (producer != null) {
-            producer.close();
-        }
-        if (connect != null) {
-            connect.stop();
-        }
-        if (pg != null) {
-            pg.close();
+        if (bed != null) {
+            bed.close();
         }
     }
 
@@ -89,9 +78,7 @@ class SinkMetricsIT {
     }
 
     private static void send(String topic, String table, String op, Map<String, Object> row, Instant commit) throws Exception {
-        if (TOPICS.add(topic)) {
-            connect.kafka().createTopic(topic, 1);
-        }
+        bed.createTopicOnce(topic);
         Map<String, Object> envelope = new LinkedHashMap<>();
         envelope.put("op", op);
         envelope.put(op.equals("d") ? "before" : "after", row);
