@@ -189,14 +189,18 @@ public final class Pipeline implements AutoCloseable {
         rest("POST", "/connectors/" + SOURCE + "/restart?includeTasks=true", null);
     }
 
-    /** Changes the source task handed to Connect since it started, from its MBean; -1 when the worker is elsewhere. */
+    /**
+     * Rows the source task's snapshot read plus changes it streamed since it started, from its MBean;
+     * -1 when the worker is elsewhere.
+     */
     public long changesCaptured() {
         if (connect == null) {
             return -1;
         }
         try {
-            return (Long) ManagementFactory.getPlatformMBeanServer().getAttribute(new ObjectName(
-                    "io.pgcdc:type=source-task-metrics,connector=" + SOURCE + ",task=0"), "ChangesEmitted");
+            ObjectName task = new ObjectName("io.pgcdc:type=source-task-metrics,connector=" + SOURCE + ",task=0");
+            var server = ManagementFactory.getPlatformMBeanServer();
+            return (Long) server.getAttribute(task, "SnapshotRowsDone") + (Long) server.getAttribute(task, "ChangesEmitted");
         } catch (JMException e) {
             return 0; // the task has not started (or is restarting)
         }
