@@ -104,6 +104,23 @@ class SnapshotIT {
         return messages.stream().filter(m -> m.value() != null && "r".equals(m.value().path("op").asText())).count();
     }
 
+    /** Records after the snapshot's last row. */
+    private static long streamedAfterSnapshot(List<Message> messages) {
+        long after = 0;
+        boolean finished = false;
+        for (Message m : messages) {
+            if (m.value() == null) {
+                continue;
+            }
+            if (finished) {
+                after++;
+            } else {
+                finished = "last".equals(m.value().path("source").path("snapshot").asText());
+            }
+        }
+        return after;
+    }
+
     private static boolean snapshotFinished(List<Message> messages) {
         return messages.stream().anyMatch(m -> m.value() != null
                 && "last".equals(m.value().path("source").path("snapshot").asText()));
@@ -142,7 +159,8 @@ class SnapshotIT {
         worker.putConnector("snap", config);
         try (TopicReader reader = new TopicReader(kafka, "snap\\.public\\.accounts")) {
             reader.readUntil(Duration.ofMinutes(3), "the snapshot's last row", SnapshotIT::snapshotFinished);
-            Thread.sleep(2000); // writers go on after the snapshot: those changes stream
+            // Writers go on after the snapshot: some of their changes must stream before they stop.
+            reader.readUntil(Duration.ofMinutes(2), "changes streamed after the snapshot", m -> streamedAfterSnapshot(m) >= 100);
             writing.set(false);
             for (Future<?> f : writers) {
                 f.get();
@@ -208,7 +226,9 @@ class SnapshotIT {
             pg.execute(DB, "UPDATE notes SET note = 'streamed' WHERE id = 1");
             reader.readUntil(Duration.ofMinutes(1), "the update", m -> m.stream().anyMatch(
                     r -> r.value() != null && "u".equals(r.value().path("op").asText())));
-            Thread.sleep(1000); // let Connect store the update's offset
+            Await.until(Duration.ofMinutes(1), "Connect to store the update's (streaming) offset",
+                    () -> worker.get("/connectors/needed/offsets").body().contains("\"lsn_commit\"")
+                            && !worker.get("/connectors/needed/offsets").body().contains("snapshot_table"));
 
             worker.deleteConnector("needed"); // Connect keeps the offsets
             Await.until(Duration.ofMinutes(1), "the slot released",
