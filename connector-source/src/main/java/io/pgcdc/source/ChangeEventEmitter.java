@@ -1,5 +1,6 @@
 package io.pgcdc.source;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -11,6 +12,8 @@ import java.util.function.Function;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.pgcdc.source.ChangeRecordFactory.Transaction;
 import io.pgcdc.source.pgoutput.PgOutputMessage;
@@ -18,6 +21,7 @@ import io.pgcdc.source.pgoutput.PgOutputMessage.Begin;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Commit;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Delete;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Insert;
+import io.pgcdc.source.pgoutput.PgOutputMessage.LogicalMessage;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Relation;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Truncate;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Update;
@@ -38,6 +42,8 @@ import io.pgcdc.source.schema.TableSchemaBuilder;
  * end was not confirmed, and the positions it had are the same.
  */
 public final class ChangeEventEmitter {
+
+    private static final Logger log = LoggerFactory.getLogger(ChangeEventEmitter.class);
 
     /** Where records go; blocks while the queue is full. */
     @FunctionalInterface
@@ -63,6 +69,9 @@ public final class ChangeEventEmitter {
     private final Map<Integer, TableSchema> tables = new HashMap<>();
     private final Map<Integer, Relation> relations = new HashMap<>();
     private final Set<Integer> ignoredTables = new HashSet<>();
+    private final IncrementalSnapshot incremental;
+    private final List<Signal.ExecuteSnapshot> signalsInTransaction = new ArrayList<>();
+    private String watermarkInTransaction;
 
     private final long quietAfterNanos;
     private long lastCommitNanos = System.nanoTime();
@@ -100,6 +109,21 @@ public final class ChangeEventEmitter {
         this.resumeAfter = resumeAfter;
         this.lastEmitted = resumeAfter;
         this.safeLsn = resumeAfter == null ? 0 : resumeAfter.flushLsn();
+        this.incremental = new IncrementalSnapshot(resumeAfter == null ? null : resumeAfter.incremental());
+        if (incremental.tablesLeft() > 0) {
+            log.info("Signalled snapshot resumes: {}", incremental.progress());
+            metrics.snapshotStarted(incremental.tablesLeft(), 0);
+        }
+    }
+
+    /** The signalled snapshot's state; the reader reads its chunks. */
+    IncrementalSnapshot incremental() {
+        return incremental;
+    }
+
+    /** Whether the stream is between transactions: where a chunk may be read. */
+    boolean betweenTransactions() {
+        return tx == null;
     }
 
     /** The position to ask the server to start from: the newest one known safe. */
@@ -124,6 +148,9 @@ public final class ChangeEventEmitter {
     public void reset() {
         tx = null;
         pending = null;
+        signalsInTransaction.clear();
+        watermarkInTransaction = null;
+        incremental.reset();
         resumeAfter = lastEmitted;
         relations.clear();
         tables.clear();
@@ -165,6 +192,7 @@ public final class ChangeEventEmitter {
             eventsPerTable = new LinkedHashMap<>();
             beginHandled = false;
             metrics.begin(begin.xid());
+            incremental.began(begin.xid());
         } else if (message instanceof Commit commit) {
             commit(commit);
         } else if (message instanceof Relation relation) {
@@ -187,8 +215,10 @@ public final class ChangeEventEmitter {
             }
         } else if (message instanceof Truncate truncate) {
             truncate(truncate, nextOrdinal(), lsn, bytes);
+        } else if (message instanceof LogicalMessage logical && logical.prefix().equals(config.signalPrefix())) {
+            signal(logical);
         }
-        // Type, Origin and logical messages carry nothing to emit: types are resolved by OID through the catalog.
+        // Type, Origin and other messages carry nothing to emit: types are resolved by OID through the catalog.
     }
 
     private int nextOrdinal() {
@@ -232,6 +262,9 @@ public final class ChangeEventEmitter {
         long totalOrder = ++eventCount;
         long tableOrder = transactionMetadata
                 ? eventsPerTable.merge(table.schemaName() + "." + table.tableName(), 1L, Long::sum) : 0;
+        if (keySource != null && incremental.tracks(table.schemaName(), table.tableName())) {
+            incremental.changed(SnapshotTable.keyText(table, keySource::text), tx.xid());
+        }
         if (isResumed(position)) {
             return;
         }
@@ -252,6 +285,9 @@ public final class ChangeEventEmitter {
         int[] ids = truncate.relationIds();
         for (int part = 0; part < ids.length; part++) {
             TableSchema table = table(ids[part]);
+            if (table != null && incremental.tracks(table.schemaName(), table.tableName())) {
+                incremental.truncated(tx.xid());
+            }
             if (table != null) {
                 emitChange(table, "t", ordinal, part, null, null, null, lsn, bytes);
             }
@@ -284,6 +320,13 @@ public final class ChangeEventEmitter {
     private void commit(Commit commit) throws InterruptedException {
         Transaction t = tx;
         tx = null;
+        if (!signalsInTransaction.isEmpty()) {
+            // Before the closing record is released, so that its offset carries the request.
+            if (!isResumed(new ChangePosition(t.commitLsn(), ChangePosition.END, 0))) {
+                signalsInTransaction.forEach(signal -> requestSnapshot(signal, t.commitLsn()));
+            }
+            signalsInTransaction.clear();
+        }
         if (transactionMetadata && eventCount > 0) {
             if (pending != null) {
                 release(pending, false, safeLsn);
@@ -304,15 +347,104 @@ public final class ChangeEventEmitter {
         }
         pending = null;
         lastCommitNanos = System.nanoTime();
+        if (watermarkInTransaction != null) {
+            String id = watermarkInTransaction;
+            watermarkInTransaction = null;
+            watermark(id, t.commitLsn());
+        }
     }
 
     private void release(Pending p, boolean complete, long flushLsn) throws InterruptedException {
         long flush = complete ? flushLsn : Math.max(flushLsn, quietLsn());
-        SourceOffset offset = new SourceOffset(p.position(), complete, flush);
+        SourceOffset offset = new SourceOffset(p.position(), complete, flush, null, incremental.progress());
         sink.accept(p.build().apply(offset), p.bytes());
         lastEmitted = offset;
         if (p.op() != null) {
             metrics.emitted(p.op());
+        }
+    }
+
+    private void signal(LogicalMessage message) throws InterruptedException {
+        Signal signal;
+        try {
+            signal = Signal.parse(message.content());
+        } catch (IllegalArgumentException e) {
+            log.error("Ignoring the message with prefix '{}' at LSN {}: {}", message.prefix(),
+                    org.postgresql.replication.LogSequenceNumber.valueOf(message.lsn()), e.getMessage());
+            return;
+        }
+        if (signal instanceof Signal.Watermark watermark) {
+            if (message.transactional() && tx != null) {
+                watermarkInTransaction = watermark.id(); // the chunk's transaction: its rows follow its commit
+            }
+        } else if (signal instanceof Signal.ExecuteSnapshot request) {
+            if (message.transactional() && tx != null) {
+                signalsInTransaction.add(request); // takes effect if and when its transaction commits
+            } else if (!isResumed(new ChangePosition(message.lsn(), 0, 0))) {
+                requestSnapshot(request, message.lsn());
+            }
+        }
+    }
+
+    private void requestSnapshot(Signal.ExecuteSnapshot request, long lsn) {
+        List<String> accepted = new ArrayList<>();
+        for (String table : request.tables()) {
+            int dot = table.indexOf('.');
+            if (config.captures(table.substring(0, dot), table.substring(dot + 1))) {
+                accepted.add(table);
+            } else {
+                log.error("Signal at LSN {}: table {} is not captured by this connector (table.include.list / "
+                        + "table.exclude.list); not snapshotting it", org.postgresql.replication.LogSequenceNumber.valueOf(lsn),
+                        table);
+            }
+        }
+        List<String> added = incremental.request(accepted);
+        if (!added.isEmpty()) {
+            log.info("Signal at LSN {}: snapshot of {} while streaming ({} tables queued)",
+                    org.postgresql.replication.LogSequenceNumber.valueOf(lsn), added, incremental.tablesLeft());
+            metrics.snapshotStarted(incremental.tablesLeft(), 0);
+        }
+    }
+
+    /**
+     * The stream reached a chunk's watermark, committed at {@code lsn}: its rows left are emitted
+     * here, between transactions.
+     */
+    private void watermark(String id, long lsn) throws InterruptedException {
+        IncrementalSnapshot.Chunk chunk = incremental.watermark(id);
+        if (chunk == null) {
+            return; // another connector's, or written before a restart
+        }
+        TableSchema schema = chunk.table().schema();
+        Transaction t = new Transaction(0, lsn, System.currentTimeMillis() * 1000);
+        ChangePosition position = new ChangePosition(lsn, 0, 0);
+        long flush = Math.max(safeLsn, quietLsn());
+        int left = chunk.rows().size();
+        if (left == 0) {
+            incremental.chunkEmitted(chunk);
+        }
+        for (Map.Entry<String, String[]> entry : chunk.rows().entrySet()) {
+            if (--left == 0) {
+                incremental.chunkEmitted(chunk);
+            }
+            SourceOffset offset = new SourceOffset(position, true, flush, null,
+                    left == 0 ? incremental.progress() : incremental.progressAt(entry.getKey()));
+            Struct row = schema.row(TupleData.ofText(entry.getValue()));
+            Struct key = schema.keyOf(row);
+            long bytes = 256;
+            for (String value : entry.getValue()) {
+                bytes += value == null ? 0 : value.length();
+            }
+            sink.accept(records.snapshotRow(schema, t, key, row, "incremental", offset), bytes);
+            lastEmitted = offset;
+            metrics.snapshotRow();
+        }
+        if (chunk.last()) {
+            log.info("Signalled snapshot of {} done", chunk.table().qualified());
+            metrics.snapshotTableDone();
+            if (incremental.tablesLeft() == 0) {
+                metrics.snapshotFinished();
+            }
         }
     }
 

@@ -89,10 +89,13 @@ final class ChangeRecordFactory {
                 table.envelopeSchema(), value, tx.commitTimeMillis());
     }
 
-    /** A row read by a snapshot: op 'r', {@code source.snapshot} "true", or "last" for the snapshot's last row. */
-    SourceRecord snapshotRow(TableSchema table, Transaction tx, Struct key, Struct row, boolean last, SourceOffset offset) {
+    /**
+     * A row read by a snapshot: op 'r', {@code source.snapshot} as Debezium sets it: "true", "last" for the initial
+     * snapshot's last row, "incremental" for a signalled snapshot's rows.
+     */
+    SourceRecord snapshotRow(TableSchema table, Transaction tx, Struct key, Struct row, String snapshot, SourceOffset offset) {
         SourceRecord record = change(table, tx, "r", key, null, row, List.of(), tx.commitLsn(), 0, null, offset);
-        ((Struct) record.value()).getStruct(Envelope.SOURCE).put(Envelope.SOURCE_SNAPSHOT, last ? "last" : "true");
+        ((Struct) record.value()).getStruct(Envelope.SOURCE).put(Envelope.SOURCE_SNAPSHOT, snapshot);
         return record;
     }
 

@@ -11,6 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.RetriableException;
 import org.postgresql.PGConnection;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.ServerVersion;
+import org.postgresql.replication.fluent.logical.ChainedLogicalStreamBuilder;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
 import org.slf4j.Logger;
@@ -31,6 +34,8 @@ final class ReplicationReader implements Runnable {
     private static final long RECORD_OVERHEAD_BYTES = 256;
     private static final long BACKOFF_INITIAL_MS = 200;
     private static final long BACKOFF_MAX_MS = 10_000;
+    /** How long to wait before reading a chunk again whose snapshot missed a transaction already streamed. */
+    private static final long CHUNK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** SQLSTATEs after which reconnecting can succeed: a terminated backend, a restarting server, a slot still held. */
     private static final Set<String> TRANSIENT_STATES = Set.of("57P01", "57P02", "57P03", "55006", "53300");
 
@@ -52,6 +57,8 @@ final class ReplicationReader implements Runnable {
     private Snapshotter snapshotter;
     private volatile ReplicationSetup.ExportedSnapshot exported;
     private SourceOffset snapshotFrom;
+    private final ChunkReader chunks;
+    private long nextChunkRead;
 
     ReplicationReader(SourceConfig config, RecordQueue queue, JdbcCatalog catalog, SourceMetrics metrics) {
         this.config = config;
@@ -59,6 +66,7 @@ final class ReplicationReader implements Runnable {
         this.catalog = catalog;
         this.metrics = metrics;
         this.slotCheckIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.statusUpdateIntervalMs());
+        this.chunks = new ChunkReader(config, catalog);
     }
 
     void emitter(ChangeEventEmitter emitter) {
@@ -166,6 +174,7 @@ final class ReplicationReader implements Runnable {
                 closeConnection();
             }
         }
+        chunks.close();
     }
 
     /**
@@ -198,10 +207,18 @@ final class ReplicationReader implements Runnable {
     private void stream() throws SQLException, InterruptedException {
         connection = DriverManager.getConnection(config.jdbcUrl(), config.replicationProperties());
         long start = emitter.startLsn();
-        stream = connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream().logical()
+        ChainedLogicalStreamBuilder builder = connection.unwrap(PGConnection.class).getReplicationAPI()
+                .replicationStream().logical()
                 .withSlotName(config.slotName())
                 .withSlotOption("proto_version", 1)
-                .withSlotOption("publication_names", Sql.quote(config.publicationName()))
+                .withSlotOption("publication_names", Sql.quote(config.publicationName()));
+        if (connection.unwrap(BaseConnection.class).haveMinimumServerVersion(ServerVersion.v14)) {
+            builder.withSlotOption("messages", true); // signals and snapshot watermarks
+        } else {
+            log.warn("PostgreSQL before 14 sends no logical decoding messages: signals ({}) are not read",
+                    config.signalPrefix());
+        }
+        stream = builder
                 .withStartPosition(LogSequenceNumber.valueOf(start))
                 .withStatusInterval(config.statusUpdateIntervalMs(), TimeUnit.MILLISECONDS)
                 .withAutomaticFlush(false)
@@ -212,6 +229,7 @@ final class ReplicationReader implements Runnable {
         while (running) {
             applyFlush();
             checkSlot();
+            readChunk();
             ByteBuffer message = stream.readPending();
             if (message == null) {
                 long received = stream.getLastReceiveLSN().asLong();
@@ -224,6 +242,28 @@ final class ReplicationReader implements Runnable {
             metrics.received(lsn);
             long bytes = message.remaining() + RECORD_OVERHEAD_BYTES;
             emitter.accept(PgOutputDecoder.decode(message), lsn, bytes);
+        }
+    }
+
+    /** Reads the signalled snapshot's next chunk when one is due; the stream waits meanwhile. */
+    private void readChunk() throws SQLException {
+        IncrementalSnapshot incremental = emitter.incremental();
+        if (!incremental.wantsChunk() || !emitter.betweenTransactions() || System.nanoTime() - nextChunkRead < 0) {
+            return;
+        }
+        String table = incremental.table();
+        try {
+            IncrementalSnapshot.Chunk chunk = chunks.read(table, incremental.lastKey());
+            if (incremental.lastKey() == null) {
+                metrics.snapshotTable(table, chunk.table().estimatedRows());
+            }
+            if (!incremental.chunkRead(chunk)) {
+                log.debug("Chunk of {} read again: a transaction already streamed was not visible to it yet", table);
+                nextChunkRead = System.nanoTime() + CHUNK_RETRY_NANOS;
+            }
+        } catch (ChunkReader.NotReadable e) {
+            log.error("Signalled snapshot of {} skipped: {}", table, e.getMessage());
+            incremental.skipTable();
         }
     }
 

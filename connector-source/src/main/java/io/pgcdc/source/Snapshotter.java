@@ -7,8 +7,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
-import java.util.StringJoiner;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Function;
 
 import org.apache.kafka.connect.data.Struct;
@@ -19,21 +24,21 @@ import org.slf4j.LoggerFactory;
 
 import io.pgcdc.source.ChangeEventEmitter.RecordSink;
 import io.pgcdc.source.ChangeRecordFactory.Transaction;
-import io.pgcdc.source.SourceOffset.SnapshotProgress;
-import io.pgcdc.source.pgoutput.PgOutputMessage.Relation;
 import io.pgcdc.source.pgoutput.TupleData;
 import io.pgcdc.source.schema.TableSchema;
 import io.pgcdc.source.schema.TableSchemaBuilder;
 
 /**
- * Reads the captured tables' rows as op 'r' records, in one REPEATABLE READ transaction: under
- * the snapshot a new slot exported (so the stream continues exactly where the rows end), or, when
- * resuming or when the slot already existed, under a fresh one (the stream then replays changes
+ * Reads the captured tables' rows as op 'r' records, in REPEATABLE READ transactions that share
+ * one snapshot: the one a new slot exported (so the stream continues exactly where the rows end),
+ * or, when resuming or when the slot already existed, a fresh one (the stream then replays changes
  * the rows already show; in commit order, ending at the newest, so the target converges).
  *
- * <p>Tables are read in name order, each in key order with a server-side cursor, so memory holds
- * one fetch at most, and a restart resumes after the last row Connect stored. The last row is held
- * back until the end, so that it can say the snapshot is done.
+ * <p>Tables are started in name order, {@code snapshot.max.threads} at a time, each read in key
+ * order with a server-side cursor, so memory holds one fetch per thread at most. Rows are handed
+ * over under one lock, which also records in each row's offset how far every table got; a
+ * restart resumes after the last row Connect stored. The last row is held back until the end, so
+ * that it can say the snapshot is done.
  */
 final class Snapshotter {
 
@@ -42,15 +47,6 @@ final class Snapshotter {
 
     private static final String TABLES = "SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables "
             + "WHERE pubname = ? ORDER BY 1, 2";
-    private static final String COLUMNS = "SELECT c.oid, c.relreplident, c.reltuples::bigint, a.attname, a.atttypid, "
-            + "a.atttypmod, CASE c.relreplident WHEN 'f' THEN true WHEN 'n' THEN false "
-            + "ELSE coalesce(a.attnum = ANY(i.indkey), false) END "
-            + "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-            + "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
-            + "AND a.attgenerated = '' "
-            + "LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND ((c.relreplident = 'd' AND i.indisprimary) "
-            + "OR (c.relreplident = 'i' AND i.indisreplident)) "
-            + "WHERE n.nspname = ? AND c.relname = ? ORDER BY a.attnum";
 
     /** Where the snapshot's view comes from. */
     record Source(String exportedSnapshot, long lsn) { }
@@ -61,8 +57,12 @@ final class Snapshotter {
     private final ChangeRecordFactory records;
     private final SourceMetrics metrics;
 
+    // Guarded by lock: the catalog, the frontier, the row held back and hand-over to the sink.
+    private final Object lock = new Object();
+    private SnapshotFrontier frontier;
+    private Iterator<Map.Entry<String, String>> tablesLeft;
     private Pending pending;
-    private SourceOffset handedOver;
+    private volatile SourceOffset handedOver;
 
     /** A row not handed over yet: its record is built once it is known whether it is the last. */
     private record Pending(ChangePosition position, String table, String key, Function<SourceOffset, SourceRecord> build,
@@ -93,42 +93,114 @@ final class Snapshotter {
             throws SQLException, InterruptedException {
         handedOver = resumeFrom;
         pending = null;
-        SnapshotProgress resumeAfter = resumeFrom == null ? null : resumeFrom.snapshot();
-        try (Connection c = DriverManager.getConnection(config.jdbcUrl(), config.snapshotProperties())) {
-            c.setAutoCommit(false);
-            try (Statement s = c.createStatement()) {
-                s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                if (source.exportedSnapshot() != null) {
-                    s.execute("SET TRANSACTION SNAPSHOT " + Sql.literal(source.exportedSnapshot()));
-                }
+        frontier = new SnapshotFrontier(resumeFrom == null ? null : resumeFrom.snapshot());
+        List<Connection> connections = new ArrayList<>();
+        ExecutorService workers = null;
+        try {
+            Connection first = open(source.exportedSnapshot());
+            connections.add(first);
+            List<String> tables = tables(first);
+            Map<String, String> remaining = frontier.remaining(tables);
+            int threads = Math.max(1, Math.min(config.snapshotMaxThreads(), remaining.size()));
+            String shared = source.exportedSnapshot();
+            if (threads > 1 && shared == null) {
+                shared = exportSnapshot(first);
+            }
+            while (connections.size() < threads) {
+                connections.add(open(shared));
             }
             opened.run();
-            List<String> tables = tables(c);
-            long lsn = source.lsn() != 0 ? source.lsn() : streamStart(c);
+            long lsn = source.lsn() != 0 ? source.lsn() : streamStart(first);
             Transaction tx = new Transaction(0, lsn, System.currentTimeMillis() * 1000);
-            int first = 0;
-            if (resumeAfter != null) {
-                while (first < tables.size() && tables.get(first).compareTo(resumeAfter.table()) < 0) {
-                    first++;
-                }
-            }
-            metrics.snapshotStarted(tables.size(), first);
-            log.info("Snapshot of {} tables ({}) {}", tables.size() - first, tables.subList(first, tables.size()),
+            metrics.snapshotStarted(tables.size(), tables.size() - remaining.size());
+            log.info("Snapshot of {} tables ({}) with {} thread(s) {}", remaining.size(), remaining.keySet(), threads,
                     source.exportedSnapshot() != null ? "under the new slot's exported snapshot"
                             : "under a fresh snapshot; changes since the slot's position are replayed after it");
-            for (int t = first; t < tables.size(); t++) {
-                String name = tables.get(t);
-                String after = resumeAfter != null && name.equals(resumeAfter.table()) ? resumeAfter.lastKey() : null;
-                readTable(c, name, after, tx, sink);
-                metrics.snapshotTableDone();
+            tablesLeft = remaining.entrySet().iterator();
+            workers = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, "pgcdc-snapshot-" + config.slotName());
+                t.setDaemon(true);
+                return t;
+            });
+            List<Future<Void>> reads = new ArrayList<>();
+            for (Connection c : connections) {
+                reads.add(workers.submit(() -> {
+                    readTables(c, tx, sink);
+                    return null;
+                }));
             }
-            if (pending != null) {
-                release(true, sink);
+            awaitAll(reads, connections);
+            synchronized (lock) {
+                if (pending != null) {
+                    release(true, sink);
+                }
             }
-            c.commit();
+            for (Connection c : connections) {
+                c.commit();
+            }
             metrics.snapshotFinished();
             log.info("Snapshot done");
             return handedOver;
+        } finally {
+            if (workers != null) {
+                workers.shutdownNow();
+            }
+            for (Connection c : connections) {
+                try {
+                    c.close();
+                } catch (SQLException ignored) {
+                    // nothing was written; the transaction ends with the connection
+                }
+            }
+        }
+    }
+
+    private Connection open(String snapshot) throws SQLException {
+        Connection c = DriverManager.getConnection(config.jdbcUrl(), config.snapshotProperties());
+        c.setAutoCommit(false);
+        try (Statement s = c.createStatement()) {
+            s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+            if (snapshot != null) {
+                s.execute("SET TRANSACTION SNAPSHOT " + Sql.literal(snapshot));
+            }
+        }
+        return c;
+    }
+
+    /** Lets the other threads' transactions see exactly what the first one sees. */
+    private static String exportSnapshot(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_catalog.pg_export_snapshot()")) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** Waits for every thread; the first failure closes the others' connections (ending their reads) and is thrown. */
+    private static void awaitAll(List<Future<Void>> reads, List<Connection> connections)
+            throws SQLException, InterruptedException {
+        for (Future<Void> read : reads) {
+            try {
+                read.get();
+            } catch (ExecutionException e) {
+                for (Connection c : connections) {
+                    try {
+                        c.close();
+                    } catch (SQLException ignored) {
+                        // failing anyway
+                    }
+                }
+                Throwable cause = e.getCause();
+                if (cause instanceof SQLException sql) {
+                    throw sql;
+                }
+                if (cause instanceof InterruptedException interrupted) {
+                    throw interrupted;
+                }
+                if (cause instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new ConnectException("Snapshot failed: " + cause.getMessage(), cause);
+            }
         }
     }
 
@@ -160,39 +232,38 @@ final class Snapshotter {
         }
     }
 
+    private void readTables(Connection c, Transaction tx, RecordSink sink) throws SQLException, InterruptedException {
+        while (true) {
+            Map.Entry<String, String> next;
+            synchronized (lock) {
+                if (!tablesLeft.hasNext()) {
+                    return;
+                }
+                next = tablesLeft.next();
+            }
+            readTable(c, next.getKey(), next.getValue(), tx, sink);
+        }
+    }
+
     private void readTable(Connection c, String qualified, String afterKey, Transaction tx, RecordSink sink)
             throws SQLException, InterruptedException {
-        int dot = qualified.indexOf('.');
-        String schema = qualified.substring(0, dot);
-        String name = qualified.substring(dot + 1);
-        TableRead table = describe(c, schema, name);
-        List<Integer> order = table.schema().keyColumnIndexes();
-        if (afterKey != null && order.isEmpty()) {
+        SnapshotTable table;
+        synchronized (lock) {
+            table = SnapshotTable.describe(c, qualified, schemas, catalog);
+            frontier.started(qualified);
+            metrics.snapshotTable(qualified, table.estimatedRows());
+        }
+        if (afterKey != null && !table.keyed()) {
             afterKey = null;
             log.info("Snapshot of {} restarts from its first row: the table has no key to resume by", qualified);
         }
-        String sql = select(schema, name, table.relation(), order, afterKey != null);
-        metrics.snapshotTable(qualified, table.estimatedRows());
         long rows = 0;
         long nextLog = System.nanoTime() + PROGRESS_LOG_INTERVAL_NANOS;
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
+        try (PreparedStatement ps = table.select(c, afterKey, 0)) {
             ps.setFetchSize(config.snapshotFetchSize());
-            if (afterKey != null) {
-                List<String> key = KeyText.decode(afterKey);
-                for (int i = 0; i < key.size(); i++) {
-                    ps.setString(i + 1, key.get(i));
-                }
-            }
-            int columns = table.relation().columns().size();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    String[] values = new String[columns];
-                    long bytes = 0;
-                    for (int i = 0; i < columns; i++) {
-                        values[i] = rs.getString(i + 1);
-                        bytes += values[i] == null ? 0 : values[i].length();
-                    }
-                    hand(table.schema(), qualified, values, order, tx, bytes, sink);
+                    hand(row(table, table.values(rs), tx), sink);
                     rows++;
                     metrics.snapshotRow();
                     if (System.nanoTime() - nextLog > 0) {
@@ -202,79 +273,44 @@ final class Snapshotter {
                 }
             }
         }
+        synchronized (lock) {
+            frontier.read(qualified, pending != null && pending.table().equals(qualified));
+            metrics.snapshotTableDone();
+        }
         log.info("Snapshot of {}: {} rows", qualified, rows);
     }
 
-    /** Hands over the row held back so far, and holds this one back. */
-    private void hand(TableSchema table, String qualified, String[] values, List<Integer> order, Transaction tx,
-                      long bytes, RecordSink sink) throws InterruptedException {
-        if (pending != null) {
-            release(false, sink);
+    /** Converts a row outside the lock: threads convert in parallel, and only hand over one at a time. */
+    private Pending row(SnapshotTable table, String[] values, Transaction tx) {
+        TableSchema schema = table.schema();
+        Struct row = schema.row(TupleData.ofText(values));
+        Struct key = schema.keySchema() == null ? null : schema.keyOf(row);
+        long bytes = 256;
+        for (String value : values) {
+            bytes += value == null ? 0 : value.length();
         }
-        TupleData tuple = TupleData.ofText(values);
-        Struct row = table.row(tuple);
-        Struct key = table.keySchema() == null ? null : table.keyOf(row);
-        List<String> keyText = new ArrayList<>(order.size());
-        order.forEach(i -> keyText.add(values[i]));
-        String encodedKey = order.isEmpty() ? null : KeyText.encode(keyText);
-        pending = new Pending(new ChangePosition(tx.commitLsn(), 0, 0), qualified, encodedKey,
-                offset -> records.snapshotRow(table, tx, key, row, offset.snapshot().done(), offset), bytes + 256);
+        return new Pending(new ChangePosition(tx.commitLsn(), 0, 0), table.qualified(), table.keyText(values),
+                offset -> records.snapshotRow(schema, tx, key, row, offset.snapshot().done() ? "last" : "true", offset),
+                bytes);
+    }
+
+    /** Hands over the row held back so far, and holds this one back. */
+    private void hand(Pending row, RecordSink sink) throws InterruptedException {
+        synchronized (lock) {
+            if (pending != null) {
+                release(false, sink);
+            }
+            pending = row;
+        }
     }
 
     private void release(boolean last, RecordSink sink) throws InterruptedException {
         Pending p = pending;
         pending = null;
+        frontier.handedOver(p.table(), p.key());
         // Complete: in exactly-once mode a Kafka transaction may end after any snapshot row.
-        SourceOffset offset = new SourceOffset(p.position(), true, 0, new SnapshotProgress(p.table(), p.key(), last));
+        SourceOffset offset = new SourceOffset(p.position(), true, 0, frontier.progress(last));
         sink.accept(p.build().apply(offset), p.bytes());
         handedOver = offset;
-    }
-
-    private record TableRead(Relation relation, TableSchema schema, long estimatedRows) { }
-
-    private TableRead describe(Connection c, String schema, String table) throws SQLException {
-        List<Relation.Column> columns = new ArrayList<>();
-        int oid = 0;
-        char identity = 'd';
-        long estimate = -1;
-        try (PreparedStatement ps = c.prepareStatement(COLUMNS)) {
-            ps.setString(1, schema);
-            ps.setString(2, table);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    oid = (int) rs.getLong(1);
-                    identity = rs.getString(2).charAt(0);
-                    estimate = rs.getLong(3);
-                    columns.add(new Relation.Column(rs.getString(4), (int) rs.getLong(5), rs.getInt(6), rs.getBoolean(7)));
-                }
-            }
-        }
-        if (columns.isEmpty()) {
-            throw new ConnectException("Snapshot: table " + schema + "." + table + " has no columns or disappeared");
-        }
-        int relationId = oid;
-        Relation relation = new Relation(relationId, schema, table, identity, columns);
-        TableSchema tableSchema = schemas.build(relation, () -> catalog.primaryKey(relationId), catalog::type);
-        return new TableRead(relation, tableSchema, estimate);
-    }
-
-    private static String select(String schema, String table, Relation relation, List<Integer> order, boolean resume) {
-        StringJoiner columns = new StringJoiner(", ");
-        relation.columns().forEach(column -> columns.add(Sql.quote(column.name())));
-        StringBuilder sql = new StringBuilder("SELECT ").append(columns).append(" FROM ").append(Sql.quote(schema))
-                .append('.').append(Sql.quote(table));
-        if (!order.isEmpty()) {
-            StringJoiner keys = new StringJoiner(", ");
-            StringJoiner params = new StringJoiner(", ");
-            for (int i : order) {
-                keys.add(Sql.quote(relation.columns().get(i).name()));
-                params.add("?");
-            }
-            if (resume) {
-                sql.append(" WHERE (").append(keys).append(") > (").append(params).append(')');
-            }
-            sql.append(" ORDER BY ").append(keys);
-        }
-        return sql.toString();
     }
 }

@@ -128,6 +128,23 @@ public final class SourceConfig extends AbstractConfig {
             + "memory holds at most this many rows besides the queue.";
     public static final int SNAPSHOT_FETCH_SIZE_DEFAULT = 10_000;
 
+    public static final String SNAPSHOT_MAX_THREADS_CONFIG = "snapshot.max.threads";
+    private static final String SNAPSHOT_MAX_THREADS_DOC = "Tables an initial snapshot reads at once, each over its own "
+            + "connection under the same snapshot. More threads help when the server, not the worker, is the limit.";
+    public static final int SNAPSHOT_MAX_THREADS_DEFAULT = 1;
+
+    public static final String SIGNAL_PREFIX_CONFIG = "signal.prefix";
+    private static final String SIGNAL_PREFIX_DOC = "Prefix of the logical decoding messages this connector reads as signals "
+            + "(SELECT pg_logical_emit_message(true, '<prefix>', '{\"type\":\"execute-snapshot\",\"data\":"
+            + "{\"data-collections\":[\"schema.table\"]}}')) and writes as snapshot watermarks. Messages reach every "
+            + "slot of the database: give connectors of one database different prefixes.";
+    public static final String SIGNAL_PREFIX_DEFAULT = "pgcdc";
+
+    public static final String INCREMENTAL_CHUNK_SIZE_CONFIG = "incremental.snapshot.chunk.size";
+    private static final String INCREMENTAL_CHUNK_SIZE_DOC = "Rows read per chunk by a signalled (incremental) snapshot; "
+            + "the stream pauses while a chunk is read, and memory holds one chunk.";
+    public static final int INCREMENTAL_CHUNK_SIZE_DEFAULT = 1024;
+
     public static final ConfigDef CONFIG_DEF = configDef();
 
     public enum PublicationAutocreate { DISABLED, ALL_TABLES, FILTERED }
@@ -208,7 +225,14 @@ public final class SourceConfig extends AbstractConfig {
         def.define(SNAPSHOT_MODE_CONFIG, Type.STRING, SNAPSHOT_MODE_DEFAULT, enumValidator(SnapshotMode.values()),
                         Importance.HIGH, SNAPSHOT_MODE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot mode")
                 .define(SNAPSHOT_FETCH_SIZE_CONFIG, Type.INT, SNAPSHOT_FETCH_SIZE_DEFAULT, ConfigDef.Range.atLeast(1),
-                        Importance.LOW, SNAPSHOT_FETCH_SIZE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot fetch size");
+                        Importance.LOW, SNAPSHOT_FETCH_SIZE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot fetch size")
+                .define(SNAPSHOT_MAX_THREADS_CONFIG, Type.INT, SNAPSHOT_MAX_THREADS_DEFAULT, ConfigDef.Range.between(1, 64),
+                        Importance.LOW, SNAPSHOT_MAX_THREADS_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Snapshot threads")
+                .define(SIGNAL_PREFIX_CONFIG, Type.STRING, SIGNAL_PREFIX_DEFAULT, new ConfigDef.NonEmptyString(),
+                        Importance.LOW, SIGNAL_PREFIX_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT, "Signal prefix")
+                .define(INCREMENTAL_CHUNK_SIZE_CONFIG, Type.INT, INCREMENTAL_CHUNK_SIZE_DEFAULT, ConfigDef.Range.atLeast(1),
+                        Importance.LOW, INCREMENTAL_CHUNK_SIZE_DOC, GROUP_SNAPSHOT, ++order, Width.SHORT,
+                        "Incremental snapshot chunk size");
         return def;
     }
 
@@ -267,6 +291,18 @@ public final class SourceConfig extends AbstractConfig {
 
     public int snapshotFetchSize() {
         return getInt(SNAPSHOT_FETCH_SIZE_CONFIG);
+    }
+
+    public int snapshotMaxThreads() {
+        return getInt(SNAPSHOT_MAX_THREADS_CONFIG);
+    }
+
+    public String signalPrefix() {
+        return getString(SIGNAL_PREFIX_CONFIG);
+    }
+
+    public int incrementalChunkSize() {
+        return getInt(INCREMENTAL_CHUNK_SIZE_CONFIG);
     }
 
     public int statusUpdateIntervalMs() {

@@ -1,6 +1,7 @@
 package io.pgcdc.source;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,20 +14,55 @@ import java.util.Map;
  *                 known to be safe before the record (an earlier transaction's end, or a
  *                 position the server reported between transactions)
  */
-public record SourceOffset(ChangePosition position, boolean complete, long flushLsn, SnapshotProgress snapshot) {
+public record SourceOffset(ChangePosition position, boolean complete, long flushLsn, SnapshotProgress snapshot,
+                           IncrementalProgress incremental) {
 
     /**
-     * How far a snapshot got: tables are read in name order, each in key order.
+     * How far an initial snapshot got. Tables are started in name order (several at once with
+     * snapshot.max.threads), each read in key order.
      *
-     * @param table   the table the record's row belongs to, as schema.table
-     * @param lastKey the row's key columns as text, {@link KeyText}-encoded; null for a table read in no order
-     * @param done    whether this was the snapshot's last row
+     * @param frontier the last table started; those before it are done unless in flight
+     * @param inFlight tables started but not all handed over: the key of the last row handed over,
+     *                 {@link KeyText}-encoded, or "" for none yet (and for a table without a key)
+     * @param done     whether this was the snapshot's last row
      */
-    public record SnapshotProgress(String table, String lastKey, boolean done) { }
+    public record SnapshotProgress(String frontier, Map<String, String> inFlight, boolean done) {
+        public SnapshotProgress {
+            inFlight = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(inFlight));
+        }
+
+        /** Whether every row of {@code table} was handed over. */
+        public boolean finished(String table) {
+            return table.compareTo(frontier) <= 0 && !inFlight.containsKey(table);
+        }
+    }
+
+    /**
+     * A signalled snapshot under way while streaming: it outlives any record, so every offset
+     * carries it until it is done.
+     *
+     * @param tables  the tables still to read, the one being read first, as schema.table
+     * @param lastKey the last key of the first table read so far, {@link KeyText}-encoded; null before its first chunk
+     */
+    public record IncrementalProgress(List<String> tables, String lastKey) {
+        public IncrementalProgress {
+            tables = List.copyOf(tables);
+        }
+    }
 
     /** A streamed record's offset. */
     public SourceOffset(ChangePosition position, boolean complete, long flushLsn) {
-        this(position, complete, flushLsn, null);
+        this(position, complete, flushLsn, null, null);
+    }
+
+    /** An initial snapshot row's offset. */
+    public SourceOffset(ChangePosition position, boolean complete, long flushLsn, SnapshotProgress snapshot) {
+        this(position, complete, flushLsn, snapshot, null);
+    }
+
+    /** The same position, carrying {@code progress}. */
+    SourceOffset with(IncrementalProgress progress) {
+        return new SourceOffset(position, complete, flushLsn, snapshot, progress);
     }
 
     static final String LSN_COMMIT = "lsn_commit";
@@ -35,8 +71,10 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
     static final String COMPLETE = "complete";
     static final String LSN_FLUSH = "lsn_flush";
     static final String SNAPSHOT_TABLE = "snapshot_table";
-    static final String SNAPSHOT_KEY = "snapshot_key";
+    static final String SNAPSHOT_KEYS = "snapshot_keys";
     static final String SNAPSHOT_DONE = "snapshot_done";
+    static final String INCREMENTAL_TABLES = "incremental_tables";
+    static final String INCREMENTAL_KEY = "incremental_key";
 
     static final String PARTITION_DATABASE = "database";
     static final String PARTITION_SLOT = "slot";
@@ -52,16 +90,25 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
     }
 
     public Map<String, Object> toMap() {
-        Map<String, Object> map = new HashMap<>(8);
+        Map<String, Object> map = new HashMap<>(12);
         map.put(LSN_COMMIT, position.commitLsn());
         map.put(CHANGE, position.change());
         map.put(PART, position.part());
         map.put(COMPLETE, complete);
         map.put(LSN_FLUSH, flushLsn);
         if (snapshot != null) {
-            map.put(SNAPSHOT_TABLE, snapshot.table());
-            map.put(SNAPSHOT_KEY, snapshot.lastKey());
+            List<String> keys = new java.util.ArrayList<>(snapshot.inFlight().size() * 2);
+            snapshot.inFlight().forEach((table, key) -> {
+                keys.add(table);
+                keys.add(key);
+            });
+            map.put(SNAPSHOT_TABLE, snapshot.frontier());
+            map.put(SNAPSHOT_KEYS, KeyText.encode(keys));
             map.put(SNAPSHOT_DONE, snapshot.done());
+        }
+        if (incremental != null) {
+            map.put(INCREMENTAL_TABLES, KeyText.encode(incremental.tables()));
+            map.put(INCREMENTAL_KEY, incremental.lastKey());
         }
         return map;
     }
@@ -77,15 +124,29 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
             return null;
         }
         try {
-            SnapshotProgress snapshot = map.get(SNAPSHOT_TABLE) instanceof String table
-                    ? new SnapshotProgress(table, (String) map.get(SNAPSHOT_KEY), Boolean.TRUE.equals(map.get(SNAPSHOT_DONE)))
+            SnapshotProgress snapshot = map.get(SNAPSHOT_TABLE) instanceof String frontier
+                    ? new SnapshotProgress(frontier, inFlight((String) map.get(SNAPSHOT_KEYS)),
+                    Boolean.TRUE.equals(map.get(SNAPSHOT_DONE)))
+                    : null;
+            IncrementalProgress incremental = map.get(INCREMENTAL_TABLES) instanceof String tables
+                    ? new IncrementalProgress(KeyText.decode(tables), (String) map.get(INCREMENTAL_KEY))
                     : null;
             return new SourceOffset(new ChangePosition(number(map, LSN_COMMIT), (int) number(map, CHANGE),
-                    (int) number(map, PART)), Boolean.TRUE.equals(map.get(COMPLETE)), number(map, LSN_FLUSH), snapshot);
+                    (int) number(map, PART)), Boolean.TRUE.equals(map.get(COMPLETE)), number(map, LSN_FLUSH), snapshot,
+                    incremental);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("Stored source offset " + map + " is not one this connector wrote: "
                     + e.getMessage(), e);
         }
+    }
+
+    private static Map<String, String> inFlight(String encoded) {
+        List<String> keys = KeyText.decode(encoded);
+        Map<String, String> inFlight = new java.util.TreeMap<>();
+        for (int i = 0; i + 1 < keys.size(); i += 2) {
+            inFlight.put(keys.get(i), keys.get(i + 1));
+        }
+        return inFlight;
     }
 
     private static long number(Map<String, ?> map, String key) {

@@ -214,6 +214,50 @@ class SnapshotIT {
     }
 
     @Test
+    void severalTablesReadAtOnceResumeEachWhereItGotAfterTheWorkerIsKilled() throws Exception {
+        int perTable = 15_000;
+        List<String> tables = List.of("part_a", "part_b", "part_c", "part_d");
+        for (String table : tables) {
+            pg.execute(DB, "CREATE TABLE " + table + " (id int PRIMARY KEY, balance int, note text)",
+                    "INSERT INTO " + table + " SELECT g, g, '" + table + "' FROM generate_series(1, " + perTable + ") g");
+            kafka.createTopic("parallel.public." + table, 1);
+        }
+        ForkedConnectWorker first = cluster.startWorker();
+        Map<String, String> config = sourceConfig(pg, DB, "parallel", "public\\.part_.*");
+        config.put("snapshot.max.threads", "3");
+        config.put("snapshot.fetch.size", "500");
+        first.putConnector("parallel", config);
+        int total = perTable * tables.size();
+        try (TopicReader reader = new TopicReader(kafka, "parallel\\.public\\.part_.*")) {
+            List<Message> before = reader.readUntil(Duration.ofMinutes(3), "a third of the rows, from three tables at once",
+                    m -> snapshotRows(m) >= total / 3);
+            first.kill();
+            long atKill = snapshotRows(before);
+            long tablesStarted = before.stream().map(Message::topic).distinct().count();
+            assertTrue(tablesStarted >= 3, "tables read at once: " + tablesStarted);
+            assertTrue(atKill < total, "the snapshot finished before the kill; make the tables larger");
+
+            ForkedConnectWorker second = cluster.startWorker();
+            awaitTaskRunning(second, "parallel");
+            List<Message> messages = reader.readUntil(Duration.ofMinutes(3), "every row of every table",
+                    m -> snapshotFinished(m) && tables.stream().allMatch(t -> distinctRead(m, t) == perTable));
+            long again = snapshotRows(messages) - total;
+            assertTrue(again < atKill / 2, again + " rows read twice of " + atKill + " in Kafka at the kill: "
+                    + "tables started over instead of resuming");
+            for (String table : tables) {
+                List<Message> ofTable = messages.stream().filter(m -> m.topic().endsWith("." + table)).toList();
+                assertEquals(table(table), replay(ofTable), table);
+            }
+        }
+    }
+
+    private static long distinctRead(List<Message> messages, String table) {
+        return messages.stream().filter(m -> m.topic().endsWith("." + table) && m.value() != null
+                && "r".equals(m.value().path("op").asText())).map(m -> m.value().path("after").path("id").asInt())
+                .distinct().count();
+    }
+
+    @Test
     void whenNeededTakesANewSnapshotWhenTheSlotWasDroppedBehindTheConnectorsBack() throws Exception {
         pg.execute(DB, "CREATE TABLE notes (id int PRIMARY KEY, balance int, note text)",
                 "INSERT INTO notes SELECT g, g, 'old' FROM generate_series(1, 100) g");

@@ -78,12 +78,28 @@ class SourceOffsetTest {
     @Test
     void snapshotProgressRoundTripsAndCoversNoStreamPosition() {
         SourceOffset snapshot = new SourceOffset(new ChangePosition(500, 0, 0), true, 0,
-                new SourceOffset.SnapshotProgress("public.t", KeyText.encode(java.util.List.of("7", "a:b")), false));
+                new SourceOffset.SnapshotProgress("public.u", Map.of("public.t", KeyText.encode(java.util.List.of("7", "a:b")),
+                        "public.u", ""), false));
         SourceOffset read = SourceOffset.fromMap(snapshot.toMap());
         assertEquals(snapshot, read);
         assertTrue(read.snapshotUnfinished());
-        assertEquals(java.util.List.of("7", "a:b"), KeyText.decode(read.snapshot().lastKey()));
+        assertEquals(java.util.List.of("7", "a:b"), KeyText.decode(read.snapshot().inFlight().get("public.t")));
+        assertFalse(read.snapshot().finished("public.t"));
+        assertTrue(read.snapshot().finished("public.a"), "before the frontier and not in flight");
+        assertFalse(read.snapshot().finished("public.v"), "after the frontier: not started");
         assertFalse(read.covers(new ChangePosition(400, 0, 0)), "streaming starts after a snapshot row");
         assertEquals(java.util.List.of("", "12:34"), KeyText.decode(KeyText.encode(java.util.List.of("", "12:34"))));
+    }
+
+    @Test
+    void signalledSnapshotProgressRoundTripsWithTheStreamPosition() {
+        SourceOffset offset = new SourceOffset(new ChangePosition(900, 3, 0), false, 800, null,
+                new SourceOffset.IncrementalProgress(java.util.List.of("public.a", "s.b.c"), KeyText.encode(java.util.List.of("42"))));
+        SourceOffset read = SourceOffset.fromMap(offset.toMap());
+        assertEquals(offset, read);
+        assertTrue(read.covers(new ChangePosition(900, 3, 0)), "a streamed position, unlike an initial snapshot row");
+        SourceOffset firstChunk = new SourceOffset(new ChangePosition(900, 0, 0), true, 800, null,
+                new SourceOffset.IncrementalProgress(java.util.List.of("public.a"), null));
+        assertEquals(firstChunk, SourceOffset.fromMap(firstChunk.toMap()));
     }
 }
