@@ -257,9 +257,13 @@ final class BatchWriter implements AutoCloseable {
                         + key + "\" of " + table.ref());
             }
         }
+        boolean delete = change.op() == RowChange.Op.DELETE;
         for (Map.Entry<String, Object> field : change.columns().entrySet()) {
             TargetTable.Column column = table.columns().get(field.getKey());
-            String problem = column == null ? null : JsonRows.problem(column, field.getValue());
+            // Only what is written must be writable: a delete writes its key alone, an upsert what the lists allow.
+            boolean key = column != null && table.keyColumns().contains(column.name());
+            boolean written = column != null && (key || !delete && config.writes(column.name()));
+            String problem = written ? JsonRows.problem(column, field.getValue()) : null;
             if (problem != null) {
                 return new DataException("Record " + RecordParser.where(change.record()) + " has a value for column \""
                         + column.name() + "\" of " + table.ref() + " that " + problem);

@@ -3,6 +3,7 @@ package io.pgcdc.sink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -15,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -57,10 +61,13 @@ class SinkBadInputIT {
         }
     }
 
-    /** A record of the corpus: good ones land as row {@code id}; bad ones are rejected at {@code stage} with a reason mentioning {@code mentions}. */
+    /**
+     * A record of the corpus: good ones (no {@code stage}) land, as row {@code id} for upserts; bad ones
+     * are rejected at {@code stage} with a reason mentioning {@code mentions}.
+     */
     private record Entry(String kind, String topic, byte[] value, Integer id, String stage, List<String> mentions) {
         boolean good() {
-            return id != null;
+            return stage == null;
         }
     }
 
@@ -101,8 +108,14 @@ class SinkBadInputIT {
             return out.append('}').toString();
         }
 
+        /** A good delete of row {@code id}, whose before image holds text no column could take. */
+        void goodDelete(int id) {
+            entries.add(new Entry("good delete", ITEMS, json("{\"op\":\"d\",\"before\":{\"id\":" + id
+                    + ",\"note\":\"a\\u0000b\"},\"source\":{\"ts_ms\":1800000000000}}"), null, null, List.of()));
+        }
+
         List<Integer> goodIds() {
-            return entries.stream().filter(Entry::good).map(Entry::id).sorted().toList();
+            return entries.stream().filter(e -> e.good() && e.id() != null).map(Entry::id).sorted().toList();
         }
     }
 
@@ -159,6 +172,7 @@ class SinkBadInputIT {
                 "column \"id\"", "integer");
         c.good(id++, "g");
         c.taskRejects("unknown table", MISSING, Corpus.row(1, "qty", "1"), "public.nosuch", "does not exist");
+        c.goodDelete(500); // a delete writes only its key
         c.good(id++, "x".repeat(BIG)); // enormous but valid
         for (int i = 0; i < 3; i++) {
             c.good(id++, "last");
@@ -203,7 +217,8 @@ class SinkBadInputIT {
         bed.pg.execute(DB, "CREATE TABLE items (id int PRIMARY KEY, code varchar(8) CONSTRAINT items_code_key UNIQUE, "
                         + "qty int CONSTRAINT items_qty_check CHECK (qty >= 0), note text, payload jsonb, blob bytea, "
                         + "updated_at timestamptz)",
-                "INSERT INTO items (id, code, qty) VALUES (0, 'taken', 0)");
+                "INSERT INTO items (id, code, qty) VALUES (0, 'taken', 0)",
+                "INSERT INTO items (id, code, qty, updated_at) VALUES (500, 'deleted', 0, '2024-01-01')");
         Corpus corpus = corpus();
         produce(corpus);
         Map<String, String> config = sinkConfig(ITEMS + "," + MISSING);
@@ -243,8 +258,8 @@ class SinkBadInputIT {
         }
         assertEquals(List.of(), ids("SELECT id FROM items WHERE id > 1000"), "no bad or injected row landed");
         assertEquals("RUNNING", bed.connect.connectorStatus("bad-all").tasks().get(0).state());
-        System.out.printf("Bad input corpus: %d good records landed, %d dead-lettered:%n", corpus.goodIds().size(),
-                dead.size());
+        System.out.printf("Bad input corpus: %d good records landed, %d dead-lettered:%n",
+                corpus.entries.stream().filter(Entry::good).count(), dead.size());
         byKind.forEach((kind, n) -> System.out.printf("  %-45s %d%n", kind, n));
         bed.connect.deleteConnector("bad-all");
     }
@@ -275,6 +290,41 @@ class SinkBadInputIT {
         assertTrue(trace.contains("Tolerance exceeded") && trace.contains("Converting byte[] to Kafka Connect data failed")
                 && trace.contains("Unexpected end-of-input"), trace);
         bed.connect.deleteConnector("strict-converter");
+    }
+
+    /**
+     * A serialization failure and a deadlock say nothing about the rows: the batch is retried whole
+     * and lands, nothing is dead-lettered. The table's trigger fails the first two statements (a
+     * sequence counts them: it does not roll back with them).
+     */
+    @Test
+    void serializationFailuresAndDeadlocksAreRetriedNotDeadLettered() throws Exception {
+        bed.pg.execute(DB, "CREATE SEQUENCE flaky_statements",
+                "CREATE TABLE flaky (id int PRIMARY KEY, updated_at timestamptz)",
+                "CREATE FUNCTION flaky_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        + "CASE nextval('flaky_statements') "
+                        + "WHEN 1 THEN RAISE EXCEPTION 'could not serialize access' USING ERRCODE = 'serialization_failure'; "
+                        + "WHEN 2 THEN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected'; "
+                        + "ELSE NULL; END CASE; RETURN NULL; END $$",
+                "CREATE TRIGGER flaky_fail BEFORE INSERT ON flaky FOR EACH STATEMENT EXECUTE FUNCTION flaky_fail()");
+        String topic = "flaky.public.flaky";
+        bed.createTopicOnce(topic);
+        for (int i = 1; i <= 10; i++) {
+            bed.producer.send(new ProducerRecord<>(topic, 0, null,
+                    json("{\"id\":" + i + ",\"updated_at\":\"2024-01-01T00:00:00Z\"}"))).get();
+        }
+        Map<String, String> config = sinkConfig(topic);
+        config.put("retry.backoff.ms", "10");
+        config.put("errors.tolerance", "all");
+        config.put("errors.deadletterqueue.topic.name", "flaky-dlq");
+        config.put("errors.deadletterqueue.topic.replication.factor", "1");
+        bed.connect.configureConnector("flaky", config);
+        Await.until(TIMEOUT, "the ten rows", () -> ids("SELECT id FROM flaky").size() == 10);
+        ObjectName metrics = SinkMetrics.objectName("flaky", 0);
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        assertEquals(0L, server.getAttribute(metrics, "RecordsSentToDlq"));
+        assertEquals(2L, server.getAttribute(metrics, "Retries"));
+        bed.connect.deleteConnector("flaky");
     }
 
     /** The DLQ's records by original topic-partition@offset, with their error headers as text. */
