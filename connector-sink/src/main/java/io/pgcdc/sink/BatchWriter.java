@@ -20,7 +20,6 @@ import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.postgresql.util.PSQLException;
-import org.postgresql.util.ServerErrorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +51,15 @@ final class BatchWriter implements AutoCloseable {
 
     /** A record that cannot be written, with the reason. */
     private record Rejected(SinkRecord record, Exception reason) { }
+
+    /** A table-level reason (a missing table, a failed DDL) is shared by many records: each reason names its own. */
+    private static Rejected rejected(RowChange change, Exception reason) {
+        String where = RecordParser.where(change.record());
+        String message = String.valueOf(reason.getMessage());
+        boolean named = message.contains(where + " ") || message.contains(where + ":") || message.endsWith(where);
+        return new Rejected(change.record(), named ? reason
+                : new DataException("Record " + where + " cannot be written: " + message, reason));
+    }
 
     /** One try at writing a batch: whether it isolates rejected rows, which it rejected, and what it wrote. */
     private record Attempt(boolean careful, List<Rejected> rejected, WriteCounts counts) { }
@@ -122,18 +130,18 @@ final class BatchWriter implements AutoCloseable {
                 return current.rejected();
             } catch (SQLException e) {
                 rollbackQuietly();
-                if (isTableChange(e) && !refreshed) {
+                if (SqlErrors.isTableChange(e) && !refreshed) {
                     catalog.forgetAll(); // a target table changed under us: read the catalog again
                     refreshed = true;
                     attempt--;
                     continue;
                 }
-                if (isRowError(e) && !careful) {
+                if (SqlErrors.isRowError(e) && !careful) {
                     careful = true; // redo the batch, isolating the rows PostgreSQL rejects
                     attempt--;
                     continue;
                 }
-                if (!isTransient(e) || attempt >= config.maxRetries()) {
+                if (!SqlErrors.isTransient(e) || attempt >= config.maxRetries()) {
                     throw new ConnectException("Writing a batch of " + count(byTable) + " rows to "
                             + byTable.keySet() + " failed" + (attempt > 0 ? " after " + attempt + " retries" : "")
                             + ": " + e.getMessage(), e);
@@ -155,12 +163,12 @@ final class BatchWriter implements AutoCloseable {
         for (Map.Entry<TableRef, List<RowChange>> entry : byTable.entrySet()) {
             try {
                 List<RowChange> fitting = ddl.fit(c, entry.getKey(), entry.getValue(),
-                        (change, reason) -> attempt.rejected().add(new Rejected(change.record(), reason)));
+                        (change, reason) -> attempt.rejected().add(rejected(change, reason)));
                 if (!fitting.isEmpty()) {
                     writable.put(entry.getKey(), fitting);
                 }
             } catch (DataException e) {
-                entry.getValue().forEach(change -> attempt.rejected().add(new Rejected(change.record(), e)));
+                entry.getValue().forEach(change -> attempt.rejected().add(rejected(change, e)));
             }
         }
         return writable;
@@ -174,7 +182,7 @@ final class BatchWriter implements AutoCloseable {
             // A field the cached description lacks: perhaps the column was added since the table was read.
             table = bringsNewFields(cached, changes) ? catalog.reload(c, ref) : cached;
         } catch (DataException e) {
-            changes.forEach(change -> rejected.add(new Rejected(change.record(), e)));
+            changes.forEach(change -> rejected.add(rejected(change, e)));
             return;
         }
         GuardMode mode = config.guardMode();
@@ -182,7 +190,7 @@ final class BatchWriter implements AutoCloseable {
         if (mode != GuardMode.NONE && !table.columns().containsKey(guard)) {
             DataException e = new DataException("Target table " + ref + " has no guard column \"" + guard
                     + "\" (upsert.guard.column); add it or set upsert.guard.mode=none");
-            changes.forEach(change -> rejected.add(new Rejected(change.record(), e)));
+            changes.forEach(change -> rejected.add(rejected(change, e)));
             return;
         }
         List<RowChange> valid = new ArrayList<>(changes.size());
@@ -217,13 +225,13 @@ final class BatchWriter implements AutoCloseable {
             List<String> columns = group.getKey();
             Statement upsert = upsert(PgDialect.upsert(table, columns, mode, guard));
             String position = mode == GuardMode.SOURCE_LSN ? guard : null;
-            execute(c, table, upsert, group.getValue(), rows -> JsonRows.upserts(table, rows, columns, position, soft),
-                    attempt);
+            execute(c, table, columns, upsert, group.getValue(),
+                    rows -> JsonRows.upserts(table, rows, columns, position, soft), attempt);
         }
         if (!deletes.isEmpty()) {
             Statement delete = delete(soft == null ? PgDialect.delete(table, mode, guard)
                     : PgDialect.softDelete(table, soft, mode, guard));
-            execute(c, table, delete, deletes, rows -> JsonRows.deletes(table, rows), attempt);
+            execute(c, table, table.keyColumns(), delete, deletes, rows -> JsonRows.deletes(table, rows), attempt);
         }
     }
 
@@ -247,6 +255,18 @@ final class BatchWriter implements AutoCloseable {
             if (change.columns().get(key) == null) {
                 return new DataException("Record " + RecordParser.where(change.record()) + " has no value for key column \""
                         + key + "\" of " + table.ref());
+            }
+        }
+        boolean delete = change.op() == RowChange.Op.DELETE;
+        for (Map.Entry<String, Object> field : change.columns().entrySet()) {
+            TargetTable.Column column = table.columns().get(field.getKey());
+            // Only what is written must be writable: a delete writes its key alone, an upsert what the lists allow.
+            boolean key = column != null && table.keyColumns().contains(column.name());
+            boolean written = column != null && (key || !delete && config.writes(column.name()));
+            String problem = written ? JsonRows.problem(column, field.getValue()) : null;
+            if (problem != null) {
+                return new DataException("Record " + RecordParser.where(change.record()) + " has a value for column \""
+                        + column.name() + "\" of " + table.ref() + " that " + problem);
             }
         }
         for (String field : change.columns().keySet()) {
@@ -284,13 +304,14 @@ final class BatchWriter implements AutoCloseable {
         String rows(List<RowChange> rows);
     }
 
-    private void execute(Connection c, TargetTable table, Statement statement, List<RowChange> rows, JsonFor json,
-                         Attempt attempt) throws SQLException {
+    /** @param columns the table's columns the statement converts, for naming the one a rejected row's value does not fit */
+    private void execute(Connection c, TargetTable table, List<String> columns, Statement statement, List<RowChange> rows,
+                         JsonFor json, Attempt attempt) throws SQLException {
         int max = config.batchMaxRows();
         for (int from = 0; from < rows.size(); from += max) {
             List<RowChange> chunk = rows.subList(from, Math.min(rows.size(), from + max));
             if (attempt.careful()) {
-                isolate(c, table, statement, chunk, json, attempt);
+                isolate(c, table, columns, statement, chunk, json, attempt);
             } else {
                 attempt.counts().add(statement.run(c, json.rows(chunk), chunk.size()));
             }
@@ -320,40 +341,48 @@ final class BatchWriter implements AutoCloseable {
     }
 
     /**
-     * Runs the statement under a savepoint; when PostgreSQL rejects it, halves the rows until the
-     * culprits are alone. Only what a released savepoint kept is counted.
+     * Runs the statement under savepoints, bisecting the rows PostgreSQL rejects until the culprits
+     * are alone. Only what a released savepoint kept is counted.
      */
-    private void isolate(Connection c, TargetTable table, Statement statement, List<RowChange> rows, JsonFor json,
-                         Attempt attempt) throws SQLException {
-        Savepoint savepoint = c.setSavepoint();
-        try {
-            WriteCounts done = statement.run(c, json.rows(rows), rows.size());
-            c.releaseSavepoint(savepoint);
-            attempt.counts().add(done);
-        } catch (SQLException e) {
-            if (!isRowError(e)) {
-                throw e;
+    private void isolate(Connection c, TargetTable table, List<String> columns, Statement statement, List<RowChange> rows,
+                         JsonFor json, Attempt attempt) throws SQLException {
+        Bisection.run(rows, some -> {
+            Savepoint savepoint = c.setSavepoint();
+            try {
+                WriteCounts done = statement.run(c, json.rows(some), some.size());
+                c.releaseSavepoint(savepoint);
+                attempt.counts().add(done);
+                return null;
+            } catch (SQLException e) {
+                if (!SqlErrors.isRowError(e)) {
+                    throw e;
+                }
+                c.rollback(savepoint);
+                return e;
             }
-            c.rollback(savepoint);
-            if (rows.size() == 1) {
-                attempt.rejected().add(new Rejected(rows.get(0).record(), rowError(table, rows.get(0), e)));
-                return;
-            }
-            int half = rows.size() / 2;
-            isolate(c, table, statement, rows.subList(0, half), json, attempt);
-            isolate(c, table, statement, rows.subList(half, rows.size()), json, attempt);
-        }
+        }, (row, e) -> attempt.rejected().add(new Rejected(row.record(),
+                rowError(table, row, e, column(c, table, columns, json.rows(List.of(row)), e)))));
     }
 
-    private static DataException rowError(TargetTable table, RowChange row, SQLException e) {
-        String column = null;
-        if (e instanceof PSQLException p) {
-            ServerErrorMessage m = p.getServerErrorMessage();
-            column = m == null ? null : m.getColumn();
+    /**
+     * The column a rejected row's value does not fit: PostgreSQL names it for constraint violations,
+     * not for a value that fails to convert from the JSON parameter, so then each column is tried alone.
+     */
+    private static String column(Connection c, TargetTable table, List<String> columns, String rowJson, SQLException e)
+            throws SQLException {
+        if (e instanceof PSQLException p && p.getServerErrorMessage() != null
+                && p.getServerErrorMessage().getColumn() != null) {
+            return p.getServerErrorMessage().getColumn();
         }
+        return SqlErrors.isDataException(e) ? ColumnProbe.culprit(c, table, columns, rowJson) : null;
+    }
+
+    private static DataException rowError(TargetTable table, RowChange row, SQLException e, String column) {
+        String type = column == null || table.columns().get(column) == null ? ""
+                : " (" + table.columns().get(column).sqlType() + ")";
         return new DataException("PostgreSQL rejected the row for table " + table.ref()
-                + (column == null ? "" : ", column \"" + column + "\"") + " from record " + RecordParser.where(row.record())
-                + ": " + e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")", e);
+                + (column == null ? "" : ", column \"" + column + "\"" + type) + ", from record "
+                + RecordParser.where(row.record()) + ": " + e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")", e);
     }
 
     private void report(List<Rejected> rejected) {
@@ -373,27 +402,9 @@ final class BatchWriter implements AutoCloseable {
     }
 
     private static ConnectException failure(Rejected first) {
-        return new ConnectException("Cannot write record " + RecordParser.where(first.record()) + ": "
-                + first.reason().getMessage() + " (set errors.tolerance=all and a dead letter queue to route such records "
-                + "aside)", first.reason());
-    }
-
-    /** Errors a single row can cause: bad values, constraint violations, type mismatches, too-large values. */
-    static boolean isRowError(SQLException e) {
-        String state = e.getSQLState();
-        return state != null && (state.startsWith("22") || state.startsWith("23") || state.startsWith("54")
-                || state.equals("42804") || state.equals("XX001"));
-    }
-
-    /** An undefined table or column: the statement was built from a catalog that is out of date. */
-    static boolean isTableChange(SQLException e) {
-        return "42703".equals(e.getSQLState()) || "42P01".equals(e.getSQLState());
-    }
-
-    static boolean isTransient(SQLException e) {
-        String state = e.getSQLState();
-        return state == null || state.startsWith("08") || state.startsWith("57P") || state.equals("53300")
-                || state.equals("40001") || state.equals("40P01");
+        // Every reason names its record, topic-partition@offset.
+        return new ConnectException(first.reason().getMessage() + " (errors.tolerance=all with "
+                + "errors.deadletterqueue.topic.name routes such records to a dead letter queue instead)", first.reason());
     }
 
     private Connection connection() throws SQLException {

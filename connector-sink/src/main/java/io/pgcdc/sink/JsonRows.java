@@ -14,6 +14,9 @@ import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 
 /** Writes a group of rows as the one JSON-array parameter of a statement, streaming, with no per-row maps. */
 final class JsonRows {
@@ -165,6 +168,106 @@ final class JsonRows {
             generator.writeNull();
         } else {
             writeValue(generator, PLAIN, value);
+        }
+    }
+
+    /**
+     * Why {@link #writeValue} cannot write {@code value} into {@code column} faithfully, or null. Checked
+     * per row before a statement is built: text PostgreSQL cannot hold or the driver would alter, JSON
+     * text that is not exactly one JSON value (written raw, it could close its row and add rows of its
+     * own), bytes that are neither hex nor base64.
+     */
+    static String problem(TargetTable.Column column, Object value) {
+        if (value instanceof RawJson json) {
+            return column.isJson() ? jsonProblem(json.text()) : textProblem(json.text());
+        }
+        if (value instanceof String s) {
+            if (column.isJson()) {
+                return jsonProblem(s);
+            }
+            if (column.isBytea() && !s.startsWith("\\x")) {
+                try {
+                    Base64.getDecoder().decode(s);
+                } catch (IllegalArgumentException e) {
+                    return "is neither \\x-prefixed hex nor base64 for a bytea column (" + e.getMessage() + ")";
+                }
+                return null;
+            }
+            return textProblem(s);
+        }
+        return nestedProblem(value);
+    }
+
+    private static String nestedProblem(Object value) {
+        if (value instanceof List<?> list) {
+            for (Object element : list) {
+                String problem = nestedProblem(element);
+                if (problem != null) {
+                    return problem;
+                }
+            }
+        } else if (value instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                String problem = textProblem(String.valueOf(e.getKey()));
+                if (problem == null) {
+                    problem = nestedProblem(e.getValue());
+                }
+                if (problem != null) {
+                    return problem;
+                }
+            }
+        } else if (value instanceof RawJson json) {
+            return jsonProblem(json.text());
+        } else if (value instanceof String s) {
+            return textProblem(s);
+        }
+        return null;
+    }
+
+    /** Text PostgreSQL rejects (NUL) or that the driver's UTF-8 encoding would turn into '?' (a lone surrogate). */
+    static String textProblem(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch == 0) {
+                return "contains a NUL character (\\u0000) at index " + i + ", which PostgreSQL text cannot hold";
+            }
+            if (Character.isSurrogate(ch)) {
+                if (Character.isHighSurrogate(ch) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                } else {
+                    return "contains a lone surrogate (\\u" + HexFormat.of().toHexDigits(ch) + ") at index " + i
+                            + ", which is not valid Unicode";
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Whether JSON text is exactly one JSON value whose strings PostgreSQL can hold. */
+    private static String jsonProblem(String text) {
+        try (JsonParser parser = FACTORY.createParser(text)) {
+            JsonToken token = parser.nextToken();
+            if (token == null) {
+                return "is empty, not a JSON document";
+            }
+            int depth = 0;
+            do {
+                if (token == JsonToken.VALUE_STRING || token == JsonToken.FIELD_NAME) {
+                    String problem = textProblem(parser.getText());
+                    if (problem != null) {
+                        return "holds JSON text that " + problem;
+                    }
+                }
+                depth += token.isStructStart() ? 1 : token.isStructEnd() ? -1 : 0;
+                token = depth > 0 ? parser.nextToken() : null;
+            } while (token != null);
+            return parser.nextToken() == null ? null
+                    : "is not one JSON value: text follows the value that ends at character "
+                    + parser.currentTokenLocation().getCharOffset();
+        } catch (JsonProcessingException e) {
+            return "is not valid JSON: " + e.getOriginalMessage();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // reading a String does no I/O
         }
     }
 

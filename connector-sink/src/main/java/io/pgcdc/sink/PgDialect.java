@@ -110,6 +110,11 @@ final class PgDialect {
         return "ALTER TABLE " + table.quoted() + " " + additions;
     }
 
+    /** Converts one column of the JSON rows to its type, and nothing else: which column a rejected value is in. */
+    static String convert(TargetTable table, String column) {
+        return "SELECT count(*) FROM " + recordset(table, List.of(column), List.of());
+    }
+
     private static String deleteRecordset(TargetTable table) {
         return recordset(table, table.keyColumns(), List.of(
                 quote(COMMIT_TIME_FIELD) + " timestamptz", quote(POSITION_FIELD) + " numeric"));

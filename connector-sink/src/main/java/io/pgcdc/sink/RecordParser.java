@@ -29,6 +29,17 @@ final class RecordParser {
 
     /** Null for records that change nothing: tombstones and truncates. */
     RowChange parse(SinkRecord record) {
+        try {
+            return read(record);
+        } catch (DataException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // A value that does not match what its schema (name) promises, e.g. text under a numeric semantic type.
+            throw new DataException("Record " + where(record) + " cannot be read: " + e, e);
+        }
+    }
+
+    private RowChange read(SinkRecord record) {
         Object value = record.value();
         if (value == null) {
             return null;

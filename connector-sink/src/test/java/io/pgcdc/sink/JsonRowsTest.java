@@ -1,6 +1,8 @@
 package io.pgcdc.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -64,5 +66,30 @@ class JsonRowsTest {
                 new SinkRecord("t", 0, null, null, null, null, 0));
         assertEquals("[{\"id\":5,\"__pgcdc_commit_time\":\"1970-01-01T00:00:01.500Z\",\"__pgcdc_position\":1}]",
                 JsonRows.deletes(TABLE, List.of(delete)));
+    }
+
+    @Test
+    void valuesThatCannotBeWrittenFaithfullyAreNamed() {
+        TargetTable.Column text = new TargetTable.Column("note", "text", "text");
+        TargetTable.Column doc = TABLE.columns().get("doc");
+        TargetTable.Column bin = TABLE.columns().get("bin");
+        assertNull(JsonRows.problem(text, "plain \uD83D\uDE00 text")); // a surrogate pair is fine
+        assertTrue(JsonRows.problem(text, "a\u0000b").contains("NUL character (\\u0000) at index 1"));
+        assertTrue(JsonRows.problem(text, "x\uD800y").contains("lone surrogate (\\ud800) at index 1"));
+        assertTrue(JsonRows.problem(text, "x\uDC00").contains("lone surrogate"));
+        assertTrue(JsonRows.problem(text, List.of(Map.of("k\u0000", 1))).contains("NUL"), "map keys inside arrays");
+
+        assertNull(JsonRows.problem(doc, "{\"a\": [1, \"x\"]}"));
+        assertNull(JsonRows.problem(doc, new RawJson("\"just a string\"")));
+        assertTrue(JsonRows.problem(doc, "1}, {\"id\": 9999").contains("not valid JSON"), "an injection attempt");
+        assertTrue(JsonRows.problem(doc, "1 2").contains("not one JSON value"));
+        assertTrue(JsonRows.problem(doc, "").contains("empty"));
+        assertTrue(JsonRows.problem(doc, "{\"a\": \"\\u0000\"}").contains("NUL"), "an escaped NUL inside JSON");
+        assertTrue(JsonRows.problem(doc, new RawJson("[1,")).contains("not valid JSON"));
+
+        assertNull(JsonRows.problem(bin, "3q0="));
+        assertNull(JsonRows.problem(bin, "\\xdead"));
+        assertTrue(JsonRows.problem(bin, "not base64!").contains("neither \\x-prefixed hex nor base64"));
+        assertNull(JsonRows.problem(text, 42L));
     }
 }

@@ -121,4 +121,14 @@ class RecordParserTest {
         assertTrue(op.getMessage().contains("op 'x'"), op.getMessage());
         assertInstanceOf(String.class, JsonValues.of(SchemaBuilder.int32().name("io.debezium.time.Date").build(), 0));
     }
+
+    @Test
+    void aValueThatBreaksItsSchemasPromiseIsADataExceptionNamingTheRecord() {
+        // Valid Connect data, but the name promises days since 1970 and the value is text.
+        Schema lying = SchemaBuilder.struct().field("id", Schema.INT32_SCHEMA)
+                .field("d", SchemaBuilder.string().name("io.debezium.time.Date").build()).build();
+        DataException e = assertThrows(DataException.class, () -> parser.parse(record("lies", lying,
+                new Struct(lying).put("id", 1).put("d", "yesterday"))));
+        assertTrue(e.getMessage().contains("at lies-0@7") && e.getMessage().contains("ClassCastException"), e.getMessage());
+    }
 }

@@ -319,6 +319,11 @@ final class ReplicationReader implements Runnable {
 
     private void fail(Throwable e) {
         log.error("Replication from slot {} failed", config.slotName(), e);
+        ConnectException slotLost = ReplicationSetup.slotLost(config, e);
+        if (slotLost != null) {
+            failure = slotLost;
+            return;
+        }
         failure = e instanceof ConnectException ? e : new ConnectException("Replication from slot " + config.slotName()
                 + " of " + config.hostname() + ":" + config.port() + "/" + config.dbname() + " failed: " + e.getMessage(), e);
     }

@@ -86,6 +86,37 @@ final class ReplicationSetup {
         return config.hostname() + ":" + config.port() + "/" + config.dbname();
     }
 
+    /**
+     * A clear failure for a slot dropped or invalidated under a streaming task, or null for other
+     * errors. The task cannot go on: the changes the slot held are gone, and only a new slot with a
+     * new snapshot makes the topics whole again, which a (re)started task sets up.
+     */
+    static ConnectException slotLost(SourceConfig config, Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof SQLException e && e.getMessage() != null && e.getMessage().contains("replication slot")) {
+                String what;
+                if ("42704".equals(e.getSQLState())) {
+                    what = "was dropped while the connector was reading it";
+                } else if ("55000".equals(e.getSQLState())) {
+                    what = "was invalidated while the connector was reading it, as max_slot_wal_keep_size was exceeded";
+                } else {
+                    continue;
+                }
+                String where = config.hostname() + ":" + config.port() + "/" + config.dbname();
+                String recovery = config.snapshotMode() == SourceConfig.SnapshotMode.WHEN_NEEDED
+                        ? "Restart the task (POST /connectors/<name>/restart?includeTasks=true&onlyFailed=true): with "
+                        + "snapshot.mode=when_needed it creates the slot again and takes a new snapshot"
+                        : "Set snapshot.mode=when_needed (the task restarts, creates the slot again and takes a new "
+                        + "snapshot), or stop the connector, reset its offsets (DELETE /connectors/<name>/offsets) and "
+                        + "resume it";
+                return new ConnectException("Replication slot \"" + config.slotName() + "\" in " + where + " " + what
+                        + ": the changes committed since are lost to it (" + e.getMessage().replace('\n', ' ') + "). "
+                        + recovery, error);
+            }
+        }
+        return null;
+    }
+
     /** A misconfiguration found before anything is created, and the setting it belongs to. */
     record Problem(String setting, String message) { }
 
@@ -307,7 +338,11 @@ final class ReplicationSetup {
         long deadline = System.currentTimeMillis() + SLOT_RELEASE_WAIT_MS;
         while (true) {
             try (PreparedStatement ps = connection.prepareStatement(
-                    "SELECT s.plugin, s.database, s.active_pid, to_jsonb(s) ->> 'wal_status', r.client_addr::text "
+                    // to_jsonb: columns that older servers lack read as null (wal_status 13+, invalidation_reason 17+).
+                    "SELECT s.plugin, s.database, s.active_pid, to_jsonb(s) ->> 'wal_status', r.client_addr::text, "
+                            + "to_jsonb(s) ->> 'invalidation_reason', (s.confirmed_flush_lsn - '0/0')::text, "
+                            + "(CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn() "
+                            + "ELSE pg_catalog.pg_current_wal_lsn() END - '0/0')::text "
                             + "FROM pg_catalog.pg_replication_slots s LEFT JOIN pg_catalog.pg_stat_replication r "
                             + "ON r.pid = s.active_pid WHERE s.slot_name = ?")) {
                 ps.setString(1, config.slotName());
@@ -325,15 +360,19 @@ final class ReplicationSetup {
                         throw new ConnectException("Replication slot \"" + config.slotName() + "\" belongs to database "
                                 + database + ", not " + config.dbname() + ": choose another slot.name");
                     }
-                    if ("lost".equals(rs.getString(4))) {
+                    String invalidation = rs.getString(6);
+                    if ("lost".equals(rs.getString(4)) || invalidation != null) {
+                        String why = invalidation != null ? "invalidation_reason = " + invalidation
+                                : "wal_status = lost: max_slot_wal_keep_size was exceeded";
                         if (config.snapshotMode() != SourceConfig.SnapshotMode.WHEN_NEEDED) {
-                            throw new ConnectException("Replication slot \"" + config.slotName() + "\" was invalidated "
-                                    + "(wal_status = lost, max_slot_wal_keep_size exceeded): the changes it held are gone. "
-                                    + "Drop the slot and reset the connector's offsets to start over with a snapshot, or "
-                                    + "set snapshot.mode=when_needed");
+                            throw new ConnectException("Replication slot \"" + config.slotName() + "\" in " + where()
+                                    + " was invalidated (" + why + "): the changes it held are gone. Set "
+                                    + "snapshot.mode=when_needed to drop it, create it again and take a new snapshot; or "
+                                    + "drop the slot, stop the connector, reset its offsets (DELETE /connectors/<name>/offsets) "
+                                    + "and resume it");
                         }
-                        log.warn("Replication slot {} was invalidated (max_slot_wal_keep_size exceeded): dropping it, "
-                                + "creating it again and taking a new snapshot (snapshot.mode=when_needed)", config.slotName());
+                        log.warn("Replication slot {} was invalidated ({}): dropping it, creating it again and taking a "
+                                + "new snapshot (snapshot.mode=when_needed)", config.slotName(), why);
                         try (PreparedStatement drop = connection.prepareStatement(
                                 "SELECT pg_catalog.pg_drop_replication_slot(?)")) {
                             drop.setString(1, config.slotName());
@@ -343,6 +382,7 @@ final class ReplicationSetup {
                     }
                     int pid = rs.getInt(3);
                     if (rs.wasNull()) {
+                        checkOffsetAgainst(storedOffset, lsn(rs.getString(7)), lsn(rs.getString(8)));
                         return new Start(storedOffset, null);
                     }
                     if (System.currentTimeMillis() > deadline) {
@@ -353,6 +393,35 @@ final class ReplicationSetup {
             }
             // A previous incarnation of this task may still be letting go of the slot.
             sleep(500);
+        }
+    }
+
+    /**
+     * A stored offset ahead of the slot's confirmed position is normal: Connect stores offsets before
+     * the slot is confirmed, and a task can stop in between. The offset says what was delivered, so
+     * streaming starts there and the server skips what lies before it. An offset ahead of the end of
+     * the server's WAL, though, was not written against this server as it is (a restored backup, a
+     * promoted replica that was behind, a new cluster under the old address): starting there would
+     * silently skip every change until the WAL caught up with it.
+     */
+    private void checkOffsetAgainst(SourceOffset stored, long slotConfirmed, long walEnd) {
+        if (stored == null) {
+            return;
+        }
+        long offset = Long.compareUnsigned(stored.flushLsn(), stored.position().commitLsn()) > 0 ? stored.flushLsn()
+                : stored.position().commitLsn();
+        if (Long.compareUnsigned(offset, walEnd) > 0) {
+            throw new ConnectException("Connect's stored offset for replication slot \"" + config.slotName() + "\" is at "
+                    + lsnText(offset) + ", beyond the end of the WAL of " + where() + " (" + lsnText(walEnd)
+                    + "): the offset was stored against another server, or against this one before it was restored "
+                    + "or replaced, and starting there would skip every change up to it. Stop the connector, reset its "
+                    + "offsets (DELETE /connectors/<name>/offsets) and drop the slot, then resume it to take a new "
+                    + "snapshot; or, if the connector points at the wrong server, fix database.hostname");
+        }
+        if (Long.compareUnsigned(offset, slotConfirmed) > 0) {
+            log.info("Replication slot {} is confirmed up to {}, Connect's offset is at {}: the changes in between were "
+                    + "delivered before the task stopped, and are skipped", config.slotName(), lsnText(slotConfirmed),
+                    lsnText(offset));
         }
     }
 
@@ -411,6 +480,15 @@ final class ReplicationSetup {
             throw new ConnectException("Cannot create replication slot \"" + config.slotName() + "\" in " + where() + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** An LSN the catalog printed as a number; 0 for none. */
+    private static long lsn(String number) {
+        return number == null ? 0 : Long.parseUnsignedLong(number);
+    }
+
+    private static String lsnText(long lsn) {
+        return org.postgresql.replication.LogSequenceNumber.valueOf(lsn).asString();
     }
 
     private static String queryString(Connection connection, String sql) throws SQLException {
