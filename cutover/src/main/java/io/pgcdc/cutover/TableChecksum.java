@@ -9,8 +9,9 @@ import java.util.List;
 /**
  * Counts a table's rows and sums a 64-bit hash of each row's canonical text, in one scan on the
  * server. The hash is the first 64 bits of the MD5 of the text's UTF-8 bytes: unlike PostgreSQL's
- * internal hash functions it is the same on every platform and server version, and a sum does not
- * depend on the order the rows are read in.
+ * internal hash functions it is the same on every platform and server version. A sum does not
+ * depend on the order the rows are read in and, unlike xor, does not cancel out rows that appear
+ * twice (tables keyed only by REPLICA IDENTITY FULL may hold duplicates).
  */
 final class TableChecksum {
 

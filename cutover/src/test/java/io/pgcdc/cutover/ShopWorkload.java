@@ -46,17 +46,26 @@ final class ShopWorkload implements AutoCloseable {
                 + "g % 7 = 0, date '1970-01-01' + g, timestamptz '2020-01-01 00:00:00+00' + g * interval '37 min 13.123456 s', "
                 + "CASE g % 3 WHEN 0 THEN ARRAY['a', 'b, \"c\"', NULL] WHEN 1 THEN '{}'::text[] END, round(g * 1.37, 2), "
                 + "CASE WHEN g % 5 = 0 THEN 'X' ELSE 'DE' END FROM generate_series(1, 3000) g",
-        "SELECT setval(pg_get_serial_sequence('shop.customers', 'id'), 3000)",
+        // Values at the edges of their types, all of which the pipeline carries unchanged.
+        "INSERT INTO shop.customers (id, email, name, birthday, created_at, tags, balance, country) VALUES "
+                + "(3001, 'edge1@example.com', 'Zoë \"\\ 😀 ''quoted''', 'infinity', '-infinity', ARRAY[''], -0.01, ''), "
+                + "(3002, 'edge2@example.com', '', '0044-03-15 BC', '1999-12-31 23:59:59.999999+14', ARRAY[NULL]::text[], 0, 'Z')",
+        "SELECT setval(pg_get_serial_sequence('shop.customers', 'id'), 3002)",
         "INSERT INTO shop.products SELECT md5(g::text)::uuid, 'Product ' || g, g % 100 + 0.90, (g / 3.0)::real, "
                 + "jsonb_build_object('color', 'red', 'n', g, 'nested', jsonb_build_array(1, 'two', NULL)), "
                 + "decode(md5(g::text), 'hex'), ARRAY[g % 40, 42], timestamp '2023-05-01 10:00' + g * interval '1 h 0.5 s', "
                 + "('{\"b\": ' || g || ',   \"a\": \"x\"}')::json FROM generate_series(1, 500) g",
+        "UPDATE shop.products SET photo = '', sizes = '{}', listed_at = '0001-01-01 00:00:00 BC', "
+                + "specs = '{\"a\": 1, \"a\": 2, \"\\u00e4\": []}' WHERE sku = md5('1')::uuid",
         "INSERT INTO shop.orders (id, customer_id, status, ordered_at, total, note, delivery_window, pickup_time) "
                 + "SELECT g, 1 + g % 3000, (enum_range(NULL::shop.status))[1 + g % 4], "
                 + "timestamptz '2024-01-01 00:00:00+00' + g * interval '17 min', g * 3.10, "
                 + "CASE WHEN g % 4 = 0 THEN NULL ELSE 'note ' || g END, interval '1 day' + (g % 48) * interval '1 hour', "
                 + "time '08:00' + g * interval '1.5 s' FROM generate_series(1, 5000) g",
-        "SELECT setval(pg_get_serial_sequence('shop.orders', 'id'), 5000)",
+        "INSERT INTO shop.orders (id, status, ordered_at, total, note, delivery_window, pickup_time) VALUES "
+                + "(5001, 'new', 'infinity', 1e-20, '', '-1 mon 3 days -04:05:06.7', '24:00:00'), "
+                + "(5002, NULL, NULL, 123456789012345678901234567890.123456789, NULL, '0', '00:00')",
+        "SELECT setval(pg_get_serial_sequence('shop.orders', 'id'), 5002)",
         "INSERT INTO shop.order_lines SELECT o, l, md5(((o * 7 + l) % 500 + 1)::text)::uuid, 1 + (o + l) % 9, "
                 + "(o % 50) + 0.125, ((o + l) % 10) / 100.0 FROM generate_series(1, 5000) o, generate_series(1, 3) l",
         "INSERT INTO shop.audit (at, payload, flags, local_time) SELECT timestamptz '2024-06-01 12:00:00+02' + g * interval '1 s', "
