@@ -18,7 +18,8 @@ public record Report(List<TableResult> tables, SlotLag lag) {
     /** One line: for progress while waiting. */
     public String summary() {
         if (allEqual()) {
-            return "EQUAL: all " + tables.size() + " tables have the same rows on the source and the target";
+            return "EQUAL: " + (tables.size() == 1 ? "the table has" : "all " + tables.size() + " tables have")
+                    + " the same rows on the source and the target";
         }
         List<TableResult> unequal = unequal();
         return "NOT EQUAL: " + unequal.size() + " of " + tables.size() + " tables differ ("
