@@ -55,6 +55,14 @@ final class Snapshotter {
     /** Where the snapshot's view comes from. */
     record Source(String exportedSnapshot, long lsn) { }
 
+    /** A captured table by its schema and name, which may both contain dots. */
+    private record Table(String schema, String name) {
+        /** As offsets and logs name it. */
+        String qualified() {
+            return schema + "." + name;
+        }
+    }
+
     private final SourceConfig config;
     private final Catalog catalog;
     private final TableSchemaBuilder schemas;
@@ -103,23 +111,25 @@ final class Snapshotter {
                 }
             }
             opened.run();
-            List<String> tables = tables(c);
+            List<Table> tables = tables(c);
             long lsn = source.lsn() != 0 ? source.lsn() : streamStart(c);
             Transaction tx = new Transaction(0, lsn, System.currentTimeMillis() * 1000);
             int first = 0;
             if (resumeAfter != null) {
-                while (first < tables.size() && tables.get(first).compareTo(resumeAfter.table()) < 0) {
+                while (first < tables.size() && tables.get(first).qualified().compareTo(resumeAfter.table()) < 0) {
                     first++;
                 }
             }
             metrics.snapshotStarted(tables.size(), first);
-            log.info("Snapshot of {} tables ({}) {}", tables.size() - first, tables.subList(first, tables.size()),
+            log.info("Snapshot of {} tables ({}) {}", tables.size() - first,
+                    tables.subList(first, tables.size()).stream().map(Table::qualified).toList(),
                     source.exportedSnapshot() != null ? "under the new slot's exported snapshot"
                             : "under a fresh snapshot; changes since the slot's position are replayed after it");
             for (int t = first; t < tables.size(); t++) {
-                String name = tables.get(t);
-                String after = resumeAfter != null && name.equals(resumeAfter.table()) ? resumeAfter.lastKey() : null;
-                readTable(c, name, after, tx, sink);
+                Table table = tables.get(t);
+                String after = resumeAfter != null && table.qualified().equals(resumeAfter.table())
+                        ? resumeAfter.lastKey() : null;
+                readTable(c, table, after, tx, sink);
                 metrics.snapshotTableDone();
             }
             if (pending != null) {
@@ -132,19 +142,19 @@ final class Snapshotter {
         }
     }
 
-    private List<String> tables(Connection c) throws SQLException {
-        List<String> tables = new ArrayList<>();
+    private List<Table> tables(Connection c) throws SQLException {
+        List<Table> tables = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement(TABLES)) {
             ps.setString(1, config.publicationName());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     if (config.captures(rs.getString(1), rs.getString(2))) {
-                        tables.add(rs.getString(1) + "." + rs.getString(2));
+                        tables.add(new Table(rs.getString(1), rs.getString(2)));
                     }
                 }
             }
         }
-        tables.sort(null);
+        tables.sort(java.util.Comparator.comparing(Table::qualified));
         return tables;
     }
 
@@ -160,11 +170,11 @@ final class Snapshotter {
         }
     }
 
-    private void readTable(Connection c, String qualified, String afterKey, Transaction tx, RecordSink sink)
+    private void readTable(Connection c, Table captured, String afterKey, Transaction tx, RecordSink sink)
             throws SQLException, InterruptedException {
-        int dot = qualified.indexOf('.');
-        String schema = qualified.substring(0, dot);
-        String name = qualified.substring(dot + 1);
+        String qualified = captured.qualified();
+        String schema = captured.schema();
+        String name = captured.name();
         TableRead table = describe(c, schema, name);
         List<Integer> order = table.schema().keyColumnIndexes();
         if (afterKey != null && order.isEmpty()) {
