@@ -37,7 +37,8 @@ public final class SinkConfig extends AbstractConfig {
     public static final String TABLE_NAME_FORMAT_CONFIG = "table.name.format";
     private static final String TABLE_NAME_FORMAT_DOC = "Target table as 'schema.table' (or 'table', in public), with placeholders "
             + "${topic}, ${source.schema} and ${source.table}. The source placeholders come from the record's source block; "
-            + "without one they are the topic's last two dot-separated segments.";
+            + "without one they are the topic's last two dot-separated segments. The format's own first dot separates "
+            + "schema from table, so names with dots stay whole.";
     public static final String TABLE_NAME_FORMAT_DEFAULT = "${source.schema}.${source.table}";
 
     public static final String GUARD_COLUMN_CONFIG = "upsert.guard.column";

@@ -63,6 +63,15 @@ final class TargetCatalog {
     }
 
     private static TargetTable load(Connection connection, TableRef ref) throws SQLException {
+        TargetTable table = describe(connection, ref);
+        if (table != null && table.keyColumns().isEmpty()) {
+            throw new DataException("Target table " + ref + " has no primary key or unique index to upsert on");
+        }
+        return table;
+    }
+
+    /** The table as the catalog has it, with no conflict key when it has none; null when it does not exist. */
+    static TargetTable describe(Connection connection, TableRef ref) throws SQLException {
         long oid;
         boolean partitioned;
         try (PreparedStatement ps = connection.prepareStatement(TABLE)) {
@@ -94,9 +103,6 @@ final class TargetCatalog {
                     }
                 }
             }
-        }
-        if (key.isEmpty()) {
-            throw new DataException("Target table " + ref + " has no primary key or unique index to upsert on");
         }
         return new TargetTable(ref, columns, List.copyOf(key), partitioned);
     }

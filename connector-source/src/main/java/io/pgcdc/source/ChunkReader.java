@@ -22,8 +22,9 @@ import io.pgcdc.source.schema.TableSchemaBuilder;
  */
 final class ChunkReader implements AutoCloseable {
 
-    private static final String IN_PUBLICATION = "SELECT 1 FROM pg_catalog.pg_publication_tables "
-            + "WHERE pubname = ? AND schemaname = ? AND tablename = ?";
+    // Matched whole: schema and table names may contain dots themselves.
+    private static final String IN_PUBLICATION = "SELECT schemaname, tablename FROM pg_catalog.pg_publication_tables "
+            + "WHERE pubname = ? AND schemaname || '.' || tablename = ?";
 
     /** The table cannot be read by a signalled snapshot; the reason says why. */
     static final class NotReadable extends Exception {
@@ -90,20 +91,20 @@ final class ChunkReader implements AutoCloseable {
     }
 
     private SnapshotTable describe(Connection c, String qualified) throws SQLException, NotReadable {
-        int dot = qualified.indexOf('.');
+        Snapshotter.Table captured;
         try (PreparedStatement ps = c.prepareStatement(IN_PUBLICATION)) {
             ps.setString(1, config.publicationName());
-            ps.setString(2, qualified.substring(0, dot));
-            ps.setString(3, qualified.substring(dot + 1));
+            ps.setString(2, qualified);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
                     throw new NotReadable("publication " + config.publicationName() + " does not cover it");
                 }
+                captured = new Snapshotter.Table(rs.getString(1), rs.getString(2));
             }
         }
         SnapshotTable table;
         try {
-            table = SnapshotTable.describe(c, qualified, schemas, catalog);
+            table = SnapshotTable.describe(c, captured, schemas, catalog);
         } catch (ConnectException e) {
             throw new NotReadable(e.getMessage());
         }

@@ -135,6 +135,7 @@ final class ReplicationSetup {
                         + " matches table.include.list/table.exclude.list"));
             }
             addIfPresent(problems, SourceConfig.TABLE_INCLUDE_LIST_CONFIG, unselectableTables(connection, captured));
+            addIfPresent(problems, SourceConfig.PUBLICATION_AUTOCREATE_CONFIG, publicationProblem(connection, captured));
             addIfPresent(problems, SourceConfig.SLOT_NAME_CONFIG, slotProblem(connection));
         } catch (SQLException e) {
             problems.add(new Problem(SourceConfig.HOSTNAME_CONFIG, "Cannot connect to PostgreSQL at " + config.hostname()
@@ -208,6 +209,63 @@ final class ReplicationSetup {
                     + " (add a primary key, set REPLICA IDENTITY USING INDEX or FULL, or exclude them)");
         }
         return problems.isEmpty() ? null : String.join("; ", problems);
+    }
+
+    /**
+     * Why start-up could not make the publication select the captured tables as this user, or null:
+     * a publication missing with autocreation disabled, or one this user may not create or change
+     * (FOR ALL TABLES needs a superuser; FOR TABLE needs CREATE on the database and the tables'
+     * ownership; changing one, its ownership).
+     */
+    private String publicationProblem(Connection connection, List<String> captured) throws SQLException {
+        String name = config.publicationName();
+        Boolean owner = null;
+        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_catalog.pg_has_role(p.pubowner, 'USAGE') "
+                + "FROM pg_catalog.pg_publication p WHERE p.pubname = ?")) {
+            ps.setString(1, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    owner = rs.getBoolean(1);
+                }
+            }
+        }
+        SourceConfig.PublicationAutocreate mode = config.publicationAutocreate();
+        String publication = "Publication \"" + name + "\"";
+        if (owner != null) {
+            if (mode != SourceConfig.PublicationAutocreate.FILTERED || owner || captured.isEmpty()) {
+                return null;
+            }
+            List<String> published = publishedTableNames(connection, name);
+            return published.equals(captured) ? null : publication + " covers " + published + " but "
+                    + "table.include.list/table.exclude.list select " + captured + ", and only its owner can change it "
+                    + "(publication.autocreate.mode=filtered): have the owner ALTER PUBLICATION ... SET TABLE, or make "
+                    + "the lists select what it covers";
+        }
+        switch (mode) {
+            case DISABLED:
+                return publication + " does not exist in " + where() + " and publication.autocreate.mode is disabled: "
+                        + "create it, or choose all_tables or filtered";
+            case ALL_TABLES:
+                return "true".equals(queryString(connection, "SELECT rolsuper::text FROM pg_catalog.pg_roles "
+                        + "WHERE rolname = current_user")) ? null : publication + " does not exist in " + where()
+                        + ", and creating it FOR ALL TABLES (publication.autocreate.mode=all_tables) needs a superuser, "
+                        + "which user \"" + config.user() + "\" is not: create it as the tables' owner, or use filtered";
+            default:
+                if (captured.isEmpty()) {
+                    return null; // reported on table.include.list
+                }
+                try (PreparedStatement ps = connection.prepareStatement("SELECT has_database_privilege(current_database(), "
+                        + "'CREATE') AND bool_and(pg_catalog.pg_has_role(c.relowner, 'USAGE')) FROM pg_catalog.pg_class c "
+                        + "WHERE c.oid = ANY(?::regclass[])")) {
+                    ps.setArray(1, connection.createArrayOf("text", captured.toArray()));
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        return rs.getBoolean(1) ? null : publication + " does not exist in " + where() + ", and user \""
+                                + config.user() + "\" may not create it for " + captured + ": that needs CREATE on the "
+                                + "database and ownership of the tables; create it as the tables' owner";
+                    }
+                }
+        }
     }
 
     /** A slot of this name that this connector cannot use, or no room for a new one; null when fine. */

@@ -42,12 +42,11 @@ final class SnapshotTable {
         this.estimatedRows = estimatedRows;
     }
 
-    /** Reads the table's description; {@code qualified} is schema.table, split at the first dot. */
-    static SnapshotTable describe(Connection c, String qualified, TableSchemaBuilder schemas, Catalog catalog)
+    static SnapshotTable describe(Connection c, Snapshotter.Table captured, TableSchemaBuilder schemas, Catalog catalog)
             throws SQLException {
-        int dot = qualified.indexOf('.');
-        String schemaName = qualified.substring(0, dot);
-        String table = qualified.substring(dot + 1);
+        String qualified = captured.qualified();
+        String schemaName = captured.schema();
+        String table = captured.name();
         List<Relation.Column> columns = new ArrayList<>();
         int oid = 0;
         char identity = 'd';

@@ -51,6 +51,14 @@ final class Snapshotter {
     /** Where the snapshot's view comes from. */
     record Source(String exportedSnapshot, long lsn) { }
 
+    /** A captured table by its schema and name, which may both contain dots. */
+    record Table(String schema, String name) {
+        /** As offsets and logs name it. */
+        String qualified() {
+            return schema + "." + name;
+        }
+    }
+
     private final SourceConfig config;
     private final Catalog catalog;
     private final TableSchemaBuilder schemas;
@@ -60,6 +68,7 @@ final class Snapshotter {
     // Guarded by lock: the catalog, the frontier, the row held back and hand-over to the sink.
     private final Object lock = new Object();
     private SnapshotFrontier frontier;
+    private Map<String, Table> captured;
     private Iterator<Map.Entry<String, String>> tablesLeft;
     private Pending pending;
     private volatile SourceOffset handedOver;
@@ -99,7 +108,8 @@ final class Snapshotter {
         try {
             Connection first = open(source.exportedSnapshot());
             connections.add(first);
-            List<String> tables = tables(first);
+            captured = tables(first);
+            List<String> tables = new ArrayList<>(captured.keySet());
             Map<String, String> remaining = frontier.remaining(tables);
             int threads = Math.max(1, Math.min(config.snapshotMaxThreads(), remaining.size()));
             String shared = source.exportedSnapshot();
@@ -204,19 +214,20 @@ final class Snapshotter {
         }
     }
 
-    private List<String> tables(Connection c) throws SQLException {
-        List<String> tables = new ArrayList<>();
+    /** The captured tables by qualified name, in name order. */
+    private Map<String, Table> tables(Connection c) throws SQLException {
+        Map<String, Table> tables = new java.util.TreeMap<>();
         try (PreparedStatement ps = c.prepareStatement(TABLES)) {
             ps.setString(1, config.publicationName());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     if (config.captures(rs.getString(1), rs.getString(2))) {
-                        tables.add(rs.getString(1) + "." + rs.getString(2));
+                        Table table = new Table(rs.getString(1), rs.getString(2));
+                        tables.put(table.qualified(), table);
                     }
                 }
             }
         }
-        tables.sort(null);
         return tables;
     }
 
@@ -249,7 +260,7 @@ final class Snapshotter {
             throws SQLException, InterruptedException {
         SnapshotTable table;
         synchronized (lock) {
-            table = SnapshotTable.describe(c, qualified, schemas, catalog);
+            table = SnapshotTable.describe(c, captured.get(qualified), schemas, catalog);
             frontier.started(qualified);
             metrics.snapshotTable(qualified, table.estimatedRows());
         }

@@ -48,6 +48,18 @@ public final class SourceConfig extends AbstractConfig {
     private static final String SSLMODE_DOC = "libpq-style sslmode: disable, allow, prefer, require, verify-ca or verify-full.";
     public static final String SSLMODE_DEFAULT = "prefer";
 
+    public static final String SSLROOTCERT_CONFIG = "database.sslrootcert";
+    private static final String SSLROOTCERT_DOC = "File of the CA certificate(s) (PEM) the server's certificate must chain to "
+            + "with sslmode verify-ca or verify-full. Empty: pgjdbc's default, ~/.postgresql/root.crt of the worker's user.";
+
+    public static final String SSLCERT_CONFIG = "database.sslcert";
+    private static final String SSLCERT_DOC = "File of the client certificate (PEM) for certificate authentication. "
+            + "Empty: pgjdbc's default, ~/.postgresql/postgresql.crt if it exists.";
+
+    public static final String SSLKEY_CONFIG = "database.sslkey";
+    private static final String SSLKEY_DOC = "File of the client certificate's key, unencrypted PKCS-8 DER "
+            + "(openssl pkcs8 -topk8 -outform DER -nocrypt). Empty: pgjdbc's default, ~/.postgresql/postgresql.pk8.";
+
     public static final String SLOT_NAME_CONFIG = "slot.name";
     private static final String SLOT_NAME_DOC = "Logical replication slot to read (pgoutput). Created if missing.";
     public static final String SLOT_NAME_DEFAULT = "pgcdc";
@@ -179,7 +191,13 @@ public final class SourceConfig extends AbstractConfig {
                         DBNAME_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "Database")
                 .define(SSLMODE_CONFIG, Type.STRING, SSLMODE_DEFAULT,
                         ConfigDef.ValidString.in("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
-                        Importance.MEDIUM, SSLMODE_DOC, GROUP_CONNECTION, ++order, Width.SHORT, "SSL mode");
+                        Importance.MEDIUM, SSLMODE_DOC, GROUP_CONNECTION, ++order, Width.SHORT, "SSL mode")
+                .define(SSLROOTCERT_CONFIG, Type.STRING, "", Importance.MEDIUM, SSLROOTCERT_DOC, GROUP_CONNECTION, ++order,
+                        Width.LONG, "SSL root certificate")
+                .define(SSLCERT_CONFIG, Type.STRING, "", Importance.MEDIUM, SSLCERT_DOC, GROUP_CONNECTION, ++order,
+                        Width.LONG, "SSL client certificate")
+                .define(SSLKEY_CONFIG, Type.STRING, "", Importance.MEDIUM, SSLKEY_DOC, GROUP_CONNECTION, ++order,
+                        Width.LONG, "SSL client key");
         order = 0;
         def.define(SLOT_NAME_CONFIG, Type.STRING, SLOT_NAME_DEFAULT, new IdentifierValidator(), Importance.HIGH,
                         SLOT_NAME_DOC, GROUP_REPLICATION, ++order, Width.MEDIUM, "Slot")
@@ -348,9 +366,19 @@ public final class SourceConfig extends AbstractConfig {
             PGProperty.PASSWORD.set(props, password.value());
         }
         PGProperty.SSL_MODE.set(props, getString(SSLMODE_CONFIG));
+        setUnlessEmpty(props, PGProperty.SSL_ROOT_CERT, SSLROOTCERT_CONFIG);
+        setUnlessEmpty(props, PGProperty.SSL_CERT, SSLCERT_CONFIG);
+        setUnlessEmpty(props, PGProperty.SSL_KEY, SSLKEY_CONFIG);
         PGProperty.APPLICATION_NAME.set(props, "pgcdc-source");
         PGProperty.CONNECT_TIMEOUT.set(props, 30);
         return props;
+    }
+
+    private void setUnlessEmpty(Properties props, PGProperty property, String key) {
+        String value = getString(key);
+        if (!value.isEmpty()) {
+            property.set(props, value);
+        }
     }
 
     public Properties replicationProperties() {

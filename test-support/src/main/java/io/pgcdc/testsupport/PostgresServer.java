@@ -24,6 +24,12 @@ import java.util.stream.Stream;
  */
 public final class PostgresServer implements AutoCloseable {
 
+    /**
+     * TLS for the server: its certificate and key (PEM), and the CA whose client certificates it
+     * accepts for {@code cert} authentication.
+     */
+    public record Tls(Path serverCert, Path serverKey, Path caCert) { }
+
     private final Path dataDir;
     private final int port;
     private volatile boolean running;
@@ -40,12 +46,26 @@ public final class PostgresServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Starts a cluster with TLS on (unless {@code tls} is null) and {@code hba} lines matched before the
+     * defaults, which trust every local and 127.0.0.1 connection; it is stopped at JVM exit.
+     */
+    public static PostgresServer start(Map<String, String> settings, Tls tls, List<String> hba) {
+        PostgresServer server = startUnmanaged(settings, tls, hba);
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+        return server;
+    }
+
     /** Starts a cluster that only {@link #close()} stops: for a caller that orders its own shutdown. */
     public static PostgresServer startUnmanaged(Map<String, String> settings) {
+        return startUnmanaged(settings, null, List.of());
+    }
+
+    private static PostgresServer startUnmanaged(Map<String, String> settings, Tls tls, List<String> hba) {
         try {
             Path dir = Files.createTempDirectory("pgcdc-pg-");
             PostgresServer server = new PostgresServer(dir.resolve("data"), freePort());
-            server.init(settings);
+            server.init(settings, tls, hba);
             server.startServer();
             return server;
         } catch (IOException e) {
@@ -57,7 +77,7 @@ public final class PostgresServer implements AutoCloseable {
         return start(Map.of());
     }
 
-    private void init(Map<String, String> settings) throws IOException {
+    private void init(Map<String, String> settings, Tls tls, List<String> hba) throws IOException {
         Path parent = dataDir.getParent();
         if (isRoot()) {
             run(List.of("chown", "postgres", parent.toString()));
@@ -76,12 +96,31 @@ public final class PostgresServer implements AutoCloseable {
         appendSetting(conf, "full_page_writes", "off");
         appendSetting(conf, "shared_buffers", "128MB");
         appendSetting(conf, "log_min_messages", "warning");
+        if (tls != null) {
+            appendSetting(conf, "ssl", "on");
+            appendSetting(conf, "ssl_cert_file", "'" + serverFile(tls.serverCert(), "server.crt") + "'");
+            appendSetting(conf, "ssl_key_file", "'" + serverFile(tls.serverKey(), "server.key") + "'");
+            appendSetting(conf, "ssl_ca_file", "'" + serverFile(tls.caCert(), "ca.crt") + "'");
+        }
         settings.forEach((k, v) -> appendSetting(conf, k, v));
         Files.writeString(dataDir.resolve("postgresql.conf"), conf.toString(),
                 java.nio.file.StandardOpenOption.APPEND);
+        StringBuilder lines = new StringBuilder();
+        hba.forEach(line -> lines.append(line).append('\n'));
         // Replication connections over TCP need their own pg_hba line.
-        Files.writeString(dataDir.resolve("pg_hba.conf"),
-                "local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n");
+        lines.append("local all all trust\nhost all all 127.0.0.1/32 trust\nhost replication all 127.0.0.1/32 trust\n");
+        Files.writeString(dataDir.resolve("pg_hba.conf"), lines.toString());
+    }
+
+    /** A copy the server may read and nobody else (PostgreSQL refuses a key others can read). */
+    private Path serverFile(Path file, String name) throws IOException {
+        Path copy = dataDir.getParent().resolve(name);
+        Files.copy(file, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        if (isRoot()) {
+            run(List.of("chown", "postgres", copy.toString()));
+        }
+        return copy;
     }
 
     private static void appendSetting(StringBuilder conf, String key, String value) {

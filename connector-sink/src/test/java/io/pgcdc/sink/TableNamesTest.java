@@ -1,0 +1,36 @@
+package io.pgcdc.sink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+class TableNamesTest {
+
+    private static final Map<String, Object> DOTTED = Map.of("schema", "my.schema", "table", "Order Items.v2 \"Ä\"");
+
+    @Test
+    void namesFromTheSourceBlockKeepTheirDots() {
+        assertEquals(new TableRef("my.schema", "Order Items.v2 \"Ä\""),
+                new TableNames("${source.schema}.${source.table}").resolve("app.my_schema.Order_Items_v2", DOTTED));
+        assertEquals(new TableRef("olap", "Order Items.v2 \"Ä\""),
+                new TableNames("olap.${source.table}").resolve("app.my_schema.Order_Items_v2", DOTTED));
+        assertEquals(new TableRef("olap", "my.schema_Order Items.v2 \"Ä\""),
+                new TableNames("olap.${source.schema}_${source.table}").resolve("t", DOTTED));
+    }
+
+    @Test
+    void withoutASourceBlockTheTopicsLastTwoSegmentsStandIn() {
+        assertEquals(new TableRef("public", "orders"),
+                new TableNames("${source.schema}.${source.table}").resolve("app.public.orders", null));
+        assertEquals(new TableRef("public", "orders"), new TableNames("${source.schema}.${source.table}").resolve("orders", null));
+    }
+
+    @Test
+    void aFormatWithoutItsOwnDotSplitsTheResultAtItsFirstDot() {
+        assertEquals(new TableRef("app", "public.orders"), new TableNames("${topic}").resolve("app.public.orders", null));
+        assertEquals(new TableRef("public", "orders"), new TableNames("${topic}").resolve("orders", null));
+        assertEquals(new TableRef("public", "t_orders"), new TableNames("t_${source.table}").resolve("app.public.orders", null));
+    }
+}
