@@ -104,11 +104,7 @@ final class JsonRows {
         if (value == null) {
             generator.writeNull();
         } else if (value instanceof RawJson json) {
-            if (column.isJson()) {
-                generator.writeRawValue(json.text());
-            } else {
-                generator.writeString(json.text());
-            }
+            generator.writeString(json.text()); // a JSON column's document travels as a string: see PgDialect
         } else if (value instanceof DurationMicros d) {
             if (column.isInterval()) {
                 generator.writeString(d.micros() + " microseconds");
@@ -116,9 +112,7 @@ final class JsonRows {
                 generator.writeNumber(d.micros());
             }
         } else if (value instanceof String s) {
-            if (column.isJson()) {
-                generator.writeRawValue(s); // JSON documents arrive as text from schemaless and Debezium records
-            } else if (column.isBytea() && !s.startsWith("\\x")) {
+            if (column.isBytea() && !s.startsWith("\\x")) {
                 generator.writeString("\\x" + HexFormat.of().formatHex(Base64.getDecoder().decode(s)));
             } else {
                 generator.writeString(s);
@@ -174,8 +168,8 @@ final class JsonRows {
     /**
      * Why {@link #writeValue} cannot write {@code value} into {@code column} faithfully, or null. Checked
      * per row before a statement is built: text PostgreSQL cannot hold or the driver would alter, JSON
-     * text that is not exactly one JSON value (written raw, it could close its row and add rows of its
-     * own), bytes that are neither hex nor base64.
+     * text that is not exactly one JSON value (its cast would fail the whole statement, naming no row),
+     * bytes that are neither hex nor base64.
      */
     static String problem(TargetTable.Column column, Object value) {
         if (value instanceof RawJson json) {

@@ -35,7 +35,8 @@ final class PgDialect {
         StringJoiner names = new StringJoiner(", ");
         columns.forEach(c -> names.add(quote(c)));
         StringBuilder sql = new StringBuilder("WITH w AS (INSERT INTO ").append(table.ref().quoted()).append(" AS t (")
-                .append(names).append(") SELECT ").append(names).append(" FROM ").append(recordset(table, columns, List.of()))
+                .append(names).append(") SELECT ").append(values(table, columns)).append(" FROM ")
+                .append(recordset(table, columns, List.of()))
                 .append(" ON CONFLICT (");
         StringJoiner keys = new StringJoiner(", ");
         table.keyColumns().forEach(k -> keys.add(quote(k)));
@@ -112,7 +113,7 @@ final class PgDialect {
 
     /** Converts one column of the JSON rows to its type, and nothing else: which column a rejected value is in. */
     static String convert(TargetTable table, String column) {
-        return "SELECT count(*) FROM " + recordset(table, List.of(column), List.of());
+        return "SELECT count(" + value(table, column, "") + ") FROM " + recordset(table, List.of(column), List.of());
     }
 
     private static String deleteRecordset(TargetTable table) {
@@ -122,7 +123,7 @@ final class PgDialect {
 
     private static String keyMatch(TargetTable table) {
         StringJoiner match = new StringJoiner(" AND ");
-        table.keyColumns().forEach(k -> match.add("t." + quote(k) + " = d." + quote(k)));
+        table.keyColumns().forEach(k -> match.add("t." + quote(k) + " = " + value(table, k, "d.")));
         return match.toString();
     }
 
@@ -145,10 +146,29 @@ final class PgDialect {
         return "";
     }
 
+    private static String values(TargetTable table, List<String> columns) {
+        StringJoiner values = new StringJoiner(", ");
+        columns.forEach(c -> values.add(value(table, c, "")));
+        return values.toString();
+    }
+
+    /** A column's value read from the recordset (named with {@code qualifier}), as its target type. */
+    private static String value(TargetTable table, String column, String qualifier) {
+        TargetTable.Column target = table.columns().get(column);
+        String value = qualifier + quote(column);
+        return target.isJson() ? value + "::" + target.sqlType() : value;
+    }
+
+    /**
+     * The JSON rows as a recordset with the target's column types, except that JSON documents travel
+     * as JSON strings, read as text and cast by {@link #value}: a document that is JSON {@code null}
+     * would otherwise become SQL NULL, and a raw document could not hide anything in the array.
+     */
     private static String recordset(TargetTable table, List<String> columns, List<String> extraDefinitions) {
         StringJoiner definitions = new StringJoiner(", ");
         for (String column : columns) {
-            definitions.add(quote(column) + " " + table.columns().get(column).sqlType());
+            TargetTable.Column target = table.columns().get(column);
+            definitions.add(quote(column) + " " + (target.isJson() ? "text" : target.sqlType()));
         }
         extraDefinitions.forEach(definitions::add);
         return "jsonb_to_recordset(?::jsonb) AS d(" + definitions + ")";

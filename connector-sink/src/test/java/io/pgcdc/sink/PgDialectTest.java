@@ -45,6 +45,17 @@ class PgDialectTest {
     }
 
     @Test
+    void jsonDocumentsTravelAsStringsAndAreCastSoThatJsonNullStaysADocument() {
+        TargetTable docs = table("public", "docs", List.of("id"), "id", "int", "doc", "jsonb");
+        assertEquals("WITH w AS (INSERT INTO \"public\".\"docs\" AS t (\"id\", \"doc\") SELECT \"id\", \"doc\"::jsonb "
+                + "FROM jsonb_to_recordset(?::jsonb) AS d(\"id\" int, \"doc\" text) "
+                + "ON CONFLICT (\"id\") DO UPDATE SET \"doc\" = excluded.\"doc\"" + COUNTED,
+                PgDialect.upsert(docs, List.of("id", "doc"), GuardMode.NONE, null));
+        assertEquals("SELECT count(\"doc\"::jsonb) FROM jsonb_to_recordset(?::jsonb) AS d(\"doc\" text)",
+                PgDialect.convert(docs, "doc"));
+    }
+
+    @Test
     void aPartitionedTableCountsInsertsByTheKeysThatWereNotThere() {
         TargetTable partitioned = table(true, "olap", "events", List.of("day", "id"),
                 "day", "date", "id", "bigint", "n", "int", "updated_at", "timestamp with time zone");

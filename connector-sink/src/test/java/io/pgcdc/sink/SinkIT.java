@@ -281,6 +281,11 @@ class SinkIT {
                 "12345678901234.123456|2024-02-29 13:14:15.123456|2024-02-29 11:14:15.123456+00|2024-02-29|13:14:15.123456|"
                         + "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|{\"a\": [1, \"x\"]}|\\xdead|t|happy|{1,NULL,3}|{\"a b\",\"c,d\"}|"
                         + "1 year 2 mons 3 days 04:05:06.5|1.5e-07"));
+        // The JSON document null is a value, not SQL NULL.
+        Struct jsonNull = new Struct(row).put("id", 2).put("j", "null").put("updated_at", "2024-01-01T00:00:00Z");
+        send("cdc.public.typed", WITH_SCHEMAS, envelope, change(envelope, "typed", "c", null, jsonNull, 6, 0, null));
+        producer.flush();
+        awaitRows("SELECT id, j IS NULL, jsonb_typeof(j) FROM typed WHERE id = 2", List.of("2|f|null"));
         connect.deleteConnector("typed");
     }
 
