@@ -130,6 +130,14 @@ final class ReplicationReader implements Runnable {
 
     @Override
     public void run() {
+        try {
+            replicate();
+        } finally {
+            chunks.close();
+        }
+    }
+
+    private void replicate() {
         long backoff = BACKOFF_INITIAL_MS;
         while (running) {
             try {
@@ -174,7 +182,6 @@ final class ReplicationReader implements Runnable {
                 closeConnection();
             }
         }
-        chunks.close();
     }
 
     /**
