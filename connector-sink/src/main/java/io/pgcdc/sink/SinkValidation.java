@@ -25,6 +25,9 @@ import io.pgcdc.sink.SinkConfig.GuardMode;
  * What would stop the sink, found by asking the target database without changing anything: for
  * the REST API's validation, which reports each problem on the setting it concerns. Tables are
  * known only for the topics {@code topics} lists: with {@code topics.regex} they are not checked.
+ * A format that takes names from the records' {@code source} block only lets the topic's last two
+ * segments stand in for them: such a guessed table is checked when it exists, but its absence is no
+ * error (topics renamed by a router, or one topic for many tables, name no table).
  */
 final class SinkValidation {
 
@@ -78,7 +81,7 @@ final class SinkValidation {
         String table = "Target table " + ref + " (topic \"" + topic + "\")";
         TargetTable target = TargetCatalog.describe(connection, ref);
         if (target == null) {
-            if (!config.autoCreate()) {
+            if (!config.autoCreate() && !config.tableNameFormat().contains("${source.")) {
                 problems.add(new Problem(SinkConfig.TABLE_NAME_FORMAT_CONFIG, table + " does not exist: create it, "
                         + "set auto.create=true, or change table.name.format"));
             }

@@ -120,10 +120,13 @@ class SinkValidationIT {
 
     @Test
     void missingTableIsReportedUnlessAutoCreateMakesIt() {
-        String error = onlyError(config("fine,absent"), "table.name.format");
+        Map<String, String> byTopic = with(config("fine,absent"), "table.name.format", "public.${topic}");
+        String error = onlyError(byTopic, "table.name.format");
         assertContains("Target table public.absent (topic \"absent\") does not exist", error);
         assertContains("auto.create=true", error);
-        assertEquals(Map.of(), errors(with(config("absent"), "auto.create", "true")));
+        assertEquals(Map.of(), errors(with(byTopic, "auto.create", "true")));
+        assertEquals(Map.of(), errors(config("fine,absent")),
+                "with the default format the records name the table: a topic that names none is no error");
         assertEquals(Map.of(), errors(with(config("fine"), "topics", "", "topics.regex", "absent.*")),
                 "with topics.regex the tables are not known in advance");
     }
