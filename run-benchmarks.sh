@@ -16,8 +16,8 @@ fi
 # The reactor builds both plugins, Debezium's plugin directories and the benchmark; nothing is installed.
 mvn -B -q -Pbenchmarks -pl benchmarks -am -DskipTests package
 plugins="$(ls -d "$PWD"/connector-source/target/pgcdc-connector-source-*/ | head -n 1),$(ls -d "$PWD"/connector-sink/target/pgcdc-connector-sink-*/ | head -n 1)"
-# A plugin.path entry holds plugin directories: benchmarks/target/plugins/debezium-{postgres,jdbc}.
-plugins="$plugins,$PWD/benchmarks/target/plugins"
+# A plugin.path entry holds plugin directories: .../target/plugins/debezium-postgres and debezium-jdbc.
+plugins="$plugins,$PWD/benchmarks/debezium-postgres-plugin/target/plugins,$PWD/benchmarks/debezium-jdbc-plugin/target/plugins"
 exec java -Xmx3g \
   -Dpgcdc.plugin.path="$plugins" \
   -Dpgcdc.benchmarks.output="$PWD/BENCHMARKS.md" \

@@ -19,9 +19,9 @@ import java.util.concurrent.atomic.AtomicReference;
 final class LatencyBenchmark {
 
     /** Latency percentiles in milliseconds over the rows after the warm-up. */
-    record Result(double p50Ms, double p99Ms, long rows, long heapMb, String failure) {
+    record Result(double p50Ms, double p99Ms, long rows, HeapPeak.Peaks heap, String failure) {
         static Result failed(String reason) {
-            return new Result(0, 0, 0, -1, reason);
+            return new Result(0, 0, 0, null, reason);
         }
 
         String describe() {
@@ -69,7 +69,7 @@ final class LatencyBenchmark {
                     }
                     TestBed.sleep(200);
                 }
-                long heap = HeapPeak.megabytes();
+                HeapPeak.Peaks heap = HeapPeak.read();
                 return percentiles(target, warmUpRows, total - warmUpRows, heap);
             } finally {
                 bed.deleteConnector("pgcdc-sink-latency");
@@ -127,7 +127,7 @@ final class LatencyBenchmark {
         return id.get();
     }
 
-    private Result percentiles(String target, long afterId, long rows, long heap) throws SQLException {
+    private Result percentiles(String target, long afterId, long rows, HeapPeak.Peaks heap) throws SQLException {
         try (Connection c = bed.olap().connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(
                 "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) "
                         + "FROM (SELECT extract(epoch FROM arrived_at - updated_at) * 1000 AS ms FROM " + target

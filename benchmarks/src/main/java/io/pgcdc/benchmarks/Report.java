@@ -51,9 +51,9 @@ final class Report {
         StringBuilder md = new StringBuilder("# Benchmarks\n\n");
         if (scale < 1) {
             md.append(String.format("> **Smoke run at scale %s** (each workload shrunk to %s%% of its rows) on a shared, "
-                    + "loaded machine. It shows that every contender and workload runs; at this size start-up and "
-                    + "polling dominate, so these are **not** the benchmark's figures. The full run is "
-                    + "`./run-benchmarks.sh` (scale 1).%n%n", scale, scale * 100));
+                    + "loaded machine. It shows that every contender and workload runs; at this size a sink writes a "
+                    + "workload in a batch or two, timer resolution and the machine's other load dominate, so these "
+                    + "are **not** the benchmark's figures. The full run is `./run-benchmarks.sh` (scale 1).%n%n", scale, scale * 100));
         }
         md.append("- Date: ").append(started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"))).append('\n');
         md.append("- Machine: ").append(machine).append('\n');
@@ -65,23 +65,23 @@ final class Report {
 
         md.append("## Source: rows/s draining the workload's backlog (first to last record landing in Kafka)\n\n");
         md.append("| workload | rows | pgcdc | Debezium | pg_recvlogical (ceiling) | pgcdc / Debezium | pgcdc / ceiling "
-                + "| peak heap pgcdc | peak heap Debezium |\n");
+                + "| heap pgcdc | heap Debezium |\n");
         md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Row r : rows) {
             SourceBenchmark.Result s = r.source();
             md.append(String.format("| %s | %,d | %s | %s | %s | %s | %s | %s | %s |%n", r.workload().description(), r.rows(),
                     s.pgcdc().rate(), s.debezium().rate(), s.recvlogical().rate(), s.pgcdc().ratioTo(s.debezium()),
-                    s.pgcdc().ratioTo(s.recvlogical()), s.pgcdc().heap(), s.debezium().heap()));
+                    s.pgcdc().ratioTo(s.recvlogical()), s.pgcdc().heapText(), s.debezium().heapText()));
         }
         md.append("\n## Sink: rows/s from the topic our source filled (first to last row visible in the target)\n\n");
         md.append("| workload | rows | pgcdc | Debezium JDBC | direct JDBC JSON-array (ceiling) | pgcdc / Debezium "
-                + "| pgcdc / ceiling | peak heap pgcdc | peak heap Debezium |\n");
+                + "| pgcdc / ceiling | heap pgcdc | heap Debezium |\n");
         md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         for (Row r : rows) {
             SinkBenchmark.Result s = r.sink();
             md.append(String.format("| %s | %,d | %s | %s | %s | %s | %s | %s | %s |%n", r.workload().description(), r.rows(),
                     s.pgcdc().rate(), s.debezium().rate(), s.direct().rate(), s.pgcdc().ratioTo(s.debezium()),
-                    s.pgcdc().ratioTo(s.direct()), s.pgcdc().heap(), s.debezium().heap()));
+                    s.pgcdc().ratioTo(s.direct()), s.pgcdc().heapText(), s.debezium().heapText()));
         }
         md.append("\n## End-to-end latency through pgcdc source and sink\n\n");
         md.append("Commit (the row's `clock_timestamp()` at insert) to the row visible in OLAP (a row trigger's "
@@ -89,7 +89,7 @@ final class Report {
                 .append(" rows/s offered in 10-row transactions, after a 5 s warm-up: ")
                 .append(latency == null ? "not run" : latency.describe());
         if (latency != null && latency.failure() == null) {
-            md.append("; peak heap ").append(latency.heapMb()).append(" MiB");
+            md.append("; heap ").append(latency.heap());
         }
         md.append("\n\n## How it is measured\n\n");
         md.append("""
@@ -104,8 +104,10 @@ final class Report {
                 (pre-filled with the rows the updates workload updates). Direct JDBC runs pgcdc's statement shape \
                 (one guarded `INSERT ... SELECT FROM jsonb_to_recordset(?) ON CONFLICT` per 10,000 rows) over rows \
                 read from the OLTP table, timing only array building and statements.
-                - Peak heap: the highest heap use of the JVM (worker, broker and this driver) while the contender \
-                ran, summed over heap pools: an upper bound, comparable within one run.
+                - Heap: of the one JVM (worker, broker and this driver) while the contender ran: the highest heap \
+                left after a garbage collection (what was live: flat means bounded memory), and in brackets the \
+                highest in use at all (which mostly shows when the collector ran). Upper bounds on the worker's \
+                own, comparable within one run.
                 """);
         return md.toString();
     }

@@ -53,36 +53,52 @@ final class SinkBenchmark {
 
     /** Rows/s from the first row of the workload visible in the target until the last: start-up is not counted. */
     private Measurement connector(String name, Map<String, String> config, String target, long rows, int finalVersion) {
-        String arrived = "SELECT count(*) FROM " + target + " WHERE version = " + finalVersion;
-        String anyArrived = "SELECT count(*) FROM (SELECT 1 FROM " + target + " WHERE version = " + finalVersion + " LIMIT 1) x";
-        long[] firstSeen = {0};
-        long[] lastCount = {0};
-        BooleanSupplier done = () -> {
-            try {
-                long now = System.nanoTime();
-                if (firstSeen[0] == 0) {
-                    if (bed.olap().queryLong(anyArrived) > 0) {
-                        firstSeen[0] = now;
+        // One connection for all the polling: a new backend per look would cost more than the look.
+        try (Connection olap = bed.olap().connect();
+             PreparedStatement arrived = olap.prepareStatement("SELECT count(*) FROM " + target + " WHERE version = ?");
+             PreparedStatement anyArrived = olap.prepareStatement(
+                     "SELECT EXISTS (SELECT 1 FROM " + target + " WHERE version = ?)")) {
+            arrived.setInt(1, finalVersion);
+            anyArrived.setInt(1, finalVersion);
+            long[] firstSeen = {0};
+            long[] lastCount = {0};
+            BooleanSupplier done = () -> {
+                try {
+                    long now = System.nanoTime();
+                    if (firstSeen[0] == 0) {
+                        if (queryBoolean(anyArrived)) {
+                            firstSeen[0] = now;
+                        }
+                        return false;
                     }
-                    return false;
+                    // Counting a million rows is work of its own: not more than four times a second.
+                    if (now - lastCount[0] < 250_000_000L) {
+                        return false;
+                    }
+                    lastCount[0] = now;
+                    return queryLong(arrived) >= rows;
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e.getMessage(), e);
                 }
-                // Counting a million rows is work of its own: not more than four times a second.
-                if (now - lastCount[0] < 250_000_000L) {
-                    return false;
-                }
-                lastCount[0] = now;
-                return bed.olap().queryLong(arrived) >= rows;
-            } catch (SQLException e) {
-                throw new IllegalStateException(e.getMessage(), e);
-            }
-        };
-        try {
+            };
             HeapPeak.reset();
             bed.runConnector(name, config, SourceBenchmark.timeout(rows), done);
-            long heap = HeapPeak.megabytes();
+            HeapPeak.Peaks heap = HeapPeak.read();
             return Measurement.of(rows, (lastCount[0] - firstSeen[0]) / 1e9, heap);
-        } catch (RuntimeException e) {
+        } catch (SQLException | RuntimeException e) {
             return Measurement.failed(e.getMessage());
+        }
+    }
+
+    private static boolean queryBoolean(PreparedStatement query) throws SQLException {
+        try (ResultSet rs = query.executeQuery()) {
+            return rs.next() && rs.getBoolean(1);
+        }
+    }
+
+    private static long queryLong(PreparedStatement query) throws SQLException {
+        try (ResultSet rs = query.executeQuery()) {
+            return rs.next() ? rs.getLong(1) : 0;
         }
     }
 
@@ -134,7 +150,7 @@ final class SinkBenchmark {
             if (written != rows) {
                 return Measurement.failed("read " + written + " rows of " + rows);
             }
-            return new Measurement(rows / Math.max(nanos / 1e9, 0.001), -1, null);
+            return Measurement.of(rows, nanos / 1e9, null);
         } catch (SQLException | IOException e) {
             return Measurement.failed(e.getMessage());
         }

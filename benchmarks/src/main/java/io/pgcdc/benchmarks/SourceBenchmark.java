@@ -47,7 +47,7 @@ final class SourceBenchmark {
         try {
             HeapPeak.reset();
             bed.runConnector(name, config, timeout(rows), () -> bed.topics().count(topic) >= rows);
-            long heap = HeapPeak.megabytes();
+            HeapPeak.Peaks heap = HeapPeak.read();
             Topics.Span span = bed.topics().span(topic, rows - 1);
             return Measurement.of(rows, span.seconds(), heap);
         } catch (RuntimeException e) {
@@ -73,7 +73,7 @@ final class SourceBenchmark {
             if (process.exitValue() != 0) {
                 return Measurement.failed("pg_recvlogical exited " + process.exitValue() + ": " + output.strip());
             }
-            return new Measurement(rows / Math.max(seconds, 0.001), -1, null);
+            return Measurement.of(rows, seconds, null);
         } catch (IOException e) {
             return Measurement.failed("cannot run pg_recvlogical: " + e.getMessage());
         } catch (InterruptedException e) {
