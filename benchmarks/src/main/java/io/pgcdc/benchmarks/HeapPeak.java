@@ -60,7 +60,9 @@ final class HeapPeak {
         return used;
     }
 
+    /** Collects first, so that what earlier contenders left behind is not counted against the next. */
     static void reset() {
+        System.gc();
         AFTER_GC_BYTES.set(-1);
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
