@@ -1,0 +1,99 @@
+package io.pgcdc.benchmarks;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * ./run-benchmarks.sh: every workload through our source and Debezium's, our sink and Debezium's
+ * JDBC sink, against the decoding and writing ceilings, then the end-to-end latency; prints the
+ * table and writes it to BENCHMARKS.md.
+ */
+public final class Benchmarks {
+
+    private Benchmarks() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options options = Options.parse(args);
+        String pluginPath = System.getProperty("pgcdc.plugin.path");
+        if (pluginPath == null) {
+            throw new IllegalStateException("Run through ./run-benchmarks.sh (it sets -Dpgcdc.plugin.path)");
+        }
+        Report report = new Report(options.scale(), Machine.describe());
+        try (TestBed bed = TestBed.start(pluginPath)) {
+            report.setPostgres(bed.oltp().queryValue("SHOW server_version"));
+            for (Workload workload : options.workloads()) {
+                report.add(measure(bed, workload, workload.rows(options.scale())));
+                System.out.println(report.lastLines());
+            }
+            Duration latencyDuration = Duration.ofSeconds(Math.max(10, Math.round(60 * options.scale())));
+            System.out.println("Latency: offering " + LatencyBenchmark.ROWS_PER_SECOND + " rows/s for "
+                    + latencyDuration.toSeconds() + " s ...");
+            report.setLatency(new LatencyBenchmark(bed).run(latencyDuration));
+        }
+        Path out = Path.of(System.getProperty("pgcdc.benchmarks.output", "BENCHMARKS.md"));
+        report.write(out);
+        System.out.println();
+        System.out.println(report.markdown());
+        System.out.println("Written to " + out.toAbsolutePath());
+    }
+
+    private static Report.Row measure(TestBed bed, Workload workload, long rows) throws Exception {
+        String table = workload.table();
+        String publication = "bench_" + table;
+        List<String> targets = List.of(SinkBenchmark.pgcdcTarget(table), SinkBenchmark.debeziumTarget(table),
+                SinkBenchmark.directTarget(table));
+        System.out.println(workload.id() + ": " + workload.description() + " (" + String.format("%,d", rows) + " rows) ...");
+        bed.oltp().execute(Workload.ddl(table));
+        workload.prefill(bed.oltp(), table, rows);
+        bed.oltp().execute("CREATE PUBLICATION " + publication + " FOR TABLE " + table);
+        for (String slot : SourceBenchmark.slots(table)) {
+            bed.oltp().execute("SELECT pg_create_logical_replication_slot('" + slot + "', 'pgoutput')");
+        }
+        for (String target : targets) {
+            bed.olap().execute(Workload.ddl(target));
+            workload.prefill(bed.olap(), target, rows);
+        }
+        bed.topics().create(SourceBenchmark.pgcdcTopic(table));
+        bed.topics().create(SourceBenchmark.debeziumTopic(table));
+
+        workload.run(bed.oltp(), table, rows);
+        String endLsn = bed.oltp().queryValue("SELECT pg_current_wal_lsn()");
+
+        SourceBenchmark.Result source = new SourceBenchmark(bed).run(table, publication, rows, endLsn);
+        dropSlots(bed, table);
+        SinkBenchmark.Result sink = new SinkBenchmark(bed).run(table, rows, workload.finalVersion());
+
+        // Disk: a full run would otherwise keep every workload's tables and topics.
+        bed.oltp().execute("DROP PUBLICATION " + publication, "DROP TABLE " + table);
+        for (String target : targets) {
+            bed.olap().execute("DROP TABLE " + target);
+        }
+        bed.topics().delete(SourceBenchmark.pgcdcTopic(table));
+        bed.topics().delete(SourceBenchmark.debeziumTopic(table));
+        return new Report.Row(workload, rows, source, sink);
+    }
+
+    /** A deleted connector's task lets go of its slot shortly after; a slot left behind would hold WAL. */
+    private static void dropSlots(TestBed bed, String table) throws Exception {
+        List<String> left = new ArrayList<>(SourceBenchmark.slots(table));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!left.isEmpty()) {
+            String slot = left.get(0);
+            String active = bed.oltp().queryValue("SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+            if (active == null) {
+                left.remove(0);
+            } else if ("f".equals(active)) {
+                bed.oltp().execute("SELECT pg_drop_replication_slot('" + slot + "')");
+                left.remove(0);
+            } else if (System.nanoTime() > deadline) {
+                System.err.println("Slot " + slot + " still in use after 60 s; left behind");
+                left.remove(0);
+            } else {
+                TestBed.sleep(200);
+            }
+        }
+    }
+}

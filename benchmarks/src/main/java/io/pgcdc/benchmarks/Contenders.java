@@ -1,0 +1,93 @@
+package io.pgcdc.benchmarks;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The four connectors' settings. Each contender reads its own slot of one publication, or its own
+ * consumer group of one topic; batch settings are each sink's best: 10,000 rows per statement and
+ * per poll.
+ */
+final class Contenders {
+
+    static final int SINK_BATCH = 10_000;
+
+    private Contenders() {
+    }
+
+    static Map<String, String> pgcdcSource(Database oltp, String slot, String publication, String table) {
+        Map<String, String> c = database(oltp);
+        c.put("connector.class", "io.pgcdc.source.PgSourceConnector");
+        c.put("slot.name", slot);
+        c.put("publication.name", publication);
+        c.put("publication.autocreate.mode", "disabled");
+        c.put("snapshot.mode", "never");
+        c.put("table.include.list", "public\\." + table);
+        c.put("topic.prefix", "pgcdc");
+        return c;
+    }
+
+    static Map<String, String> debeziumSource(Database oltp, String slot, String publication, String table) {
+        Map<String, String> c = database(oltp);
+        c.put("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        c.put("plugin.name", "pgoutput");
+        c.put("slot.name", slot);
+        c.put("publication.name", publication);
+        c.put("publication.autocreate.mode", "disabled");
+        c.put("snapshot.mode", "no_data");
+        c.put("table.include.list", "public\\." + table);
+        c.put("topic.prefix", "dbz");
+        return c;
+    }
+
+    private static Map<String, String> database(Database oltp) {
+        Map<String, String> c = new HashMap<>();
+        c.put("tasks.max", "1");
+        c.put("database.hostname", oltp.server().host());
+        c.put("database.port", String.valueOf(oltp.server().port()));
+        c.put("database.user", "postgres");
+        c.put("database.password", "");
+        c.put("database.dbname", oltp.name());
+        return c;
+    }
+
+    static Map<String, String> pgcdcSink(Database olap, String topic, String target) {
+        Map<String, String> c = sink(topic);
+        c.put("connector.class", "io.pgcdc.sink.PgSinkConnector");
+        c.put("connection.url", olap.jdbcUrl());
+        c.put("connection.username", "postgres");
+        c.put("connection.password", "");
+        c.put("table.name.format", "public." + target);
+        c.put("upsert.guard.mode", "column");
+        c.put("upsert.guard.column", "updated_at");
+        c.put("batch.max.rows", String.valueOf(SINK_BATCH));
+        return c;
+    }
+
+    static Map<String, String> debeziumSink(Database olap, String topic, String target) {
+        Map<String, String> c = sink(topic);
+        c.put("connector.class", "io.debezium.connector.jdbc.JdbcSinkConnector");
+        c.put("connection.url", olap.jdbcUrl());
+        c.put("connection.username", "postgres");
+        c.put("connection.password", "");
+        c.put("collection.name.format", target);
+        c.put("insert.mode", "upsert");
+        c.put("primary.key.mode", "record_key");
+        c.put("schema.evolution", "none");
+        c.put("delete.enabled", "false");
+        c.put("batch.size", String.valueOf(SINK_BATCH));
+        // Keeps the newest change per key in a batch, as our sink does.
+        c.put("use.reduction.buffer", "true");
+        return c;
+    }
+
+    private static Map<String, String> sink(String topic) {
+        Map<String, String> c = new HashMap<>();
+        c.put("tasks.max", "1");
+        c.put("topics", topic);
+        c.put("consumer.override.max.poll.records", String.valueOf(SINK_BATCH));
+        c.put("consumer.override.fetch.max.bytes", String.valueOf(64 * 1024 * 1024));
+        c.put("consumer.override.max.partition.fetch.bytes", String.valueOf(64 * 1024 * 1024));
+        return c;
+    }
+}

@@ -1,0 +1,119 @@
+package io.pgcdc.benchmarks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The figures as a Markdown table: printed as the run goes, and written to BENCHMARKS.md at its end. */
+final class Report {
+
+    record Row(Workload workload, long rows, SourceBenchmark.Result source, SinkBenchmark.Result sink) { }
+
+    private final double scale;
+    private final String machine;
+    private final ZonedDateTime started = ZonedDateTime.now(ZoneOffset.UTC);
+    private final List<Row> rows = new ArrayList<>();
+    private String postgres = "unknown";
+    private LatencyBenchmark.Result latency;
+
+    Report(double scale, String machine) {
+        this.scale = scale;
+        this.machine = machine;
+    }
+
+    void setPostgres(String version) {
+        this.postgres = version;
+    }
+
+    void add(Row row) {
+        rows.add(row);
+    }
+
+    void setLatency(LatencyBenchmark.Result latency) {
+        this.latency = latency;
+    }
+
+    /** The latest workload's figures, as the console shows them. */
+    String lastLines() {
+        Row r = rows.get(rows.size() - 1);
+        return "  source rows/s: pgcdc " + r.source().pgcdc().rate() + ", Debezium " + r.source().debezium().rate()
+                + ", pg_recvlogical " + r.source().recvlogical().rate() + "\n"
+                + "  sink rows/s:   pgcdc " + r.sink().pgcdc().rate() + ", Debezium JDBC " + r.sink().debezium().rate()
+                + ", direct JDBC " + r.sink().direct().rate();
+    }
+
+    String markdown() {
+        StringBuilder md = new StringBuilder("# Benchmarks\n\n");
+        if (scale < 1) {
+            md.append(String.format("> **Smoke run at scale %s** (each workload shrunk to %s%% of its rows) on a shared, "
+                    + "loaded machine. It shows that every contender and workload runs; at this size a sink writes a "
+                    + "workload in a batch or two, timer resolution and the machine's other load dominate, so these "
+                    + "are **not** the benchmark's figures. The full run is `./run-benchmarks.sh` (scale 1).%n%n", scale, scale * 100));
+        }
+        md.append("- Date: ").append(started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"))).append('\n');
+        md.append("- Machine: ").append(machine).append('\n');
+        md.append("- PostgreSQL ").append(postgres).append(" (one throwaway server: OLTP and OLAP databases), Kafka ")
+                .append("broker and Connect worker in one JVM, JsonConverter with schemas; Debezium 3.6.0.Final\n");
+        md.append("- Command: `./run-benchmarks.sh --scale=").append(scale).append("`\n");
+        md.append("- Targets: source ≥ 2× Debezium and ≥ 0.5× pg_recvlogical; sink ≥ 3× Debezium JDBC and ≥ 0.7× direct "
+                + "JDBC; heap flat on the one-transaction workload\n\n");
+
+        md.append("## Source: rows/s draining the workload's backlog (first to last record landing in Kafka)\n\n");
+        md.append("| workload | rows | pgcdc | Debezium | pg_recvlogical (ceiling) | pgcdc / Debezium | pgcdc / ceiling "
+                + "| heap pgcdc | heap Debezium |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Row r : rows) {
+            SourceBenchmark.Result s = r.source();
+            md.append(String.format("| %s | %,d | %s | %s | %s | %s | %s | %s | %s |%n", r.workload().description(), r.rows(),
+                    s.pgcdc().rate(), s.debezium().rate(), s.recvlogical().rate(), s.pgcdc().ratioTo(s.debezium()),
+                    s.pgcdc().ratioTo(s.recvlogical()), s.pgcdc().heapText(), s.debezium().heapText()));
+        }
+        md.append("\n## Sink: rows/s from the topic our source filled (from the first statement's rows visible in the target to the last row)\n\n");
+        md.append("| workload | rows | pgcdc | Debezium JDBC | direct JDBC JSON-array (ceiling) | pgcdc / Debezium "
+                + "| pgcdc / ceiling | heap pgcdc | heap Debezium |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Row r : rows) {
+            SinkBenchmark.Result s = r.sink();
+            md.append(String.format("| %s | %,d | %s | %s | %s | %s | %s | %s | %s |%n", r.workload().description(), r.rows(),
+                    s.pgcdc().rate(), s.debezium().rate(), s.direct().rate(), s.pgcdc().ratioTo(s.debezium()),
+                    s.pgcdc().ratioTo(s.direct()), s.pgcdc().heapText(), s.debezium().heapText()));
+        }
+        md.append("\n## End-to-end latency through pgcdc source and sink\n\n");
+        md.append("Commit (the row's `clock_timestamp()` at insert) to the row visible in OLAP (a row trigger's "
+                + "`clock_timestamp()`), at ").append(LatencyBenchmark.ROWS_PER_SECOND)
+                .append(" rows/s offered in 10-row transactions, after a 5 s warm-up: ")
+                .append(latency == null ? "not run" : latency.describe());
+        if (latency != null && latency.failure() == null) {
+            md.append("; heap ").append(latency.heap());
+        }
+        md.append("\n\n## How it is measured\n\n");
+        md.append("""
+                - Source: each contender has its own slot on one publication, created before the workload; the workload \
+                is written with no connector running, then each contender in turn drains the backlog alone \
+                (pg_recvlogical with pgoutput proto 1 into /dev/null, then pgcdc, then Debezium with \
+                `snapshot.mode=no_data`). Topics are stamped by the broker (LogAppendTime); pg_recvlogical is timed \
+                from process start to `--endpos`.
+                - Sink: both sinks read the same topic (pgcdc's change events) from its beginning, 10,000 records per \
+                poll and per statement (Debezium: `insert.mode=upsert`, `primary.key.mode=record_key`, \
+                `batch.size=10000`, `use.reduction.buffer=true`), each into its own table of the same definition \
+                (pre-filled with the rows the updates workload updates); the rows of the first statement are not \
+                counted, as its start cannot be seen from outside. Direct JDBC runs pgcdc's statement shape \
+                (one guarded `INSERT ... SELECT FROM jsonb_to_recordset(?) ON CONFLICT` per 10,000 rows) over rows \
+                read from the OLTP table, timing only array building and statements.
+                - Heap: of the one JVM (worker, broker and this driver) while the contender ran: the highest heap \
+                left after a garbage collection (what was live: flat means bounded memory), and in brackets the \
+                highest in use at all (which mostly shows when the collector ran). Upper bounds on the worker's \
+                own, comparable within one run.
+                """);
+        return md.toString();
+    }
+
+    void write(Path file) throws IOException {
+        Files.writeString(file, markdown());
+    }
+}

@@ -1,0 +1,89 @@
+package io.pgcdc.benchmarks;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drains one workload's backlog with each source contender in turn, each from its own slot created
+ * before the workload, so all of them decode the same WAL with nothing else running.
+ */
+final class SourceBenchmark {
+
+    record Result(Measurement pgcdc, Measurement debezium, Measurement recvlogical) { }
+
+    private final TestBed bed;
+
+    SourceBenchmark(TestBed bed) {
+        this.bed = bed;
+    }
+
+    static List<String> slots(String table) {
+        return List.of("pgcdc_" + table, "dbz_" + table, "recv_" + table);
+    }
+
+    static String pgcdcTopic(String table) {
+        return "pgcdc.public." + table;
+    }
+
+    static String debeziumTopic(String table) {
+        return "dbz.public." + table;
+    }
+
+    /** @param endLsn the WAL position after the workload's last commit */
+    Result run(String table, String publication, long rows, String endLsn) {
+        Measurement recvlogical = recvlogical("recv_" + table, publication, rows, endLsn);
+        Measurement pgcdc = connector("pgcdc-source-" + table,
+                Contenders.pgcdcSource(bed.oltp(), "pgcdc_" + table, publication, table), pgcdcTopic(table), rows);
+        Measurement debezium = connector("debezium-source-" + table,
+                Contenders.debeziumSource(bed.oltp(), "dbz_" + table, publication, table), debeziumTopic(table), rows);
+        return new Result(pgcdc, debezium, recvlogical);
+    }
+
+    /** Rows/s from the first to the last record landing in Kafka: the connector's start-up is not counted. */
+    private Measurement connector(String name, Map<String, String> config, String topic, long rows) {
+        try {
+            HeapPeak.reset();
+            bed.runConnector(name, config, timeout(rows), () -> bed.topics().count(topic) >= rows);
+            HeapPeak.Peaks heap = HeapPeak.read();
+            Topics.Span span = bed.topics().span(topic, rows - 1);
+            return Measurement.of(rows, span.seconds(), heap);
+        } catch (RuntimeException e) {
+            return Measurement.failed(e.getMessage());
+        }
+    }
+
+    /** The decoding ceiling: the server decodes into a client that throws everything away. */
+    private Measurement recvlogical(String slot, String publication, long rows, String endLsn) {
+        ProcessBuilder command = new ProcessBuilder("pg_recvlogical", "-h", bed.server().host(),
+                "-p", String.valueOf(bed.server().port()), "-U", "postgres", "-d", bed.oltp().name(), "--slot", slot,
+                "--start", "--endpos", endLsn, "--no-loop", "-o", "proto_version=1", "-o", "publication_names=" + publication,
+                "-f", "/dev/null").redirectErrorStream(true);
+        try {
+            long start = System.nanoTime();
+            Process process = command.start();
+            String output = new String(process.getInputStream().readAllBytes());
+            if (!process.waitFor(timeout(rows).toSeconds(), TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return Measurement.failed("pg_recvlogical timed out");
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (process.exitValue() != 0) {
+                return Measurement.failed("pg_recvlogical exited " + process.exitValue() + ": " + output.strip());
+            }
+            return Measurement.of(rows, seconds, null);
+        } catch (IOException e) {
+            return Measurement.failed("cannot run pg_recvlogical: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Measurement.failed("interrupted");
+        }
+    }
+
+    /** Generous: a contender slower than 500 rows/s on top of two minutes' start-up has a problem worth a line of its own. */
+    static Duration timeout(long rows) {
+        return Duration.ofSeconds(120 + rows / 500);
+    }
+}
