@@ -75,6 +75,12 @@ final class OlapComparison {
         return fingerprint(oltp, oltpDb, "").equals(fingerprint(olap, olapDb, "olap."));
     }
 
+    /** Where the OLAP side stands, for the log while it catches up. */
+    static String rowCounts(PostgresServer oltp, String oltpDb, PostgresServer olap, String olapDb) throws SQLException {
+        return "time entries OLTP " + oltp.queryValue(oltpDb, "SELECT count(*) FROM time_entries")
+                + ", OLAP " + olap.queryValue(olapDb, "SELECT count(*) FROM olap.time_entries");
+    }
+
     private static String fingerprint(PostgresServer server, String database, String schema) throws SQLException {
         String sql = "SELECT (SELECT count(*) || '/' || coalesce(sum(id), 0) || '/' || coalesce(sum(duration_s), 0) "
                 + "|| '/' || coalesce(max(updated_at)::text, '') FROM %1$stime_entries) || ' ' "

@@ -3,10 +3,12 @@ package io.pgcdc.quickstart;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +28,8 @@ import io.pgcdc.testsupport.Await;
  * with the OLTP sums, and the change topics are read under read_committed for duplicates.
  *
  * <p>{@code -Dsoak.seconds=N} sets the load's duration (60 by default, every fault kind once);
- * {@code -Dsoak.seed=S} replays a run's schedule. The run's log and summary go to target/soak-report.txt.
+ * {@code -Dsoak.seed=S} replays a run's schedule. The run's log and summary go to target/soak-report.txt as
+ * they happen.
  */
 class SoakIT {
 
@@ -34,14 +37,15 @@ class SoakIT {
     /** Each writer's pause after a commit: a load the pipeline drains while faults interrupt it. */
     private static final Duration PACING = Duration.ofMillis(10);
     private static final Duration CONVERGENCE = Duration.ofMinutes(5);
+    private static final Duration PROGRESS = Duration.ofSeconds(10);
     private static final Pattern CHANGE_TOPICS = Pattern.compile("app\\.public\\..*");
     private static final Path REPORT = Path.of("target", "soak-report.txt");
 
-    private final List<String> log = new ArrayList<>();
     private final long started = System.nanoTime();
 
     @Test
     void everyOlapRowEqualsItsOltpRowAfterFaults() throws Exception {
+        Files.deleteIfExists(REPORT);
         long seed = Long.getLong("soak.seed", new Random().nextLong());
         Duration load = Duration.ofSeconds(Long.getLong("soak.seconds", 60));
         FaultSchedule schedule = FaultSchedule.plan(seed, load);
@@ -54,7 +58,7 @@ class SoakIT {
             Workload.history(oltp);
             rig.registerConnectors();
             rig.awaitRunning("registration");
-            awaitConvergence(rig, "the initial snapshot");
+            assertTrue(awaitConvergence(rig, "the initial snapshot"), "the initial snapshot arrived");
 
             long transactions;
             long loadStart = System.nanoTime();
@@ -62,8 +66,9 @@ class SoakIT {
             try (Workload workload = new Workload(oltp, WRITERS, PACING)) {
                 for (FaultSchedule.Planned planned : schedule.faults()) {
                     awaitMoment(loadStart, planned.at());
+                    double struck = seconds(loadStart);
                     String what = planned.fault().inject(rig, workload, details);
-                    say(String.format("fault at %5.1f s (planned %5.1f s): %s, %s", seconds(loadStart),
+                    say(String.format("fault at %5.1f s of load (planned %5.1f s): %s, %s", struck,
                             planned.at().toMillis() / 1000.0, planned.fault(), what));
                     injected.merge(planned.fault(), 1, Integer::sum);
                     rig.awaitRunning(planned.fault().toString());
@@ -73,6 +78,7 @@ class SoakIT {
             }
             say(String.format("load stopped after %.1f s: %d OLTP transactions", seconds(loadStart), transactions));
 
+            // Compared even when it never converged: the differences say what was lost.
             awaitConvergence(rig, "the load");
             OlapComparison.Result result = OlapComparison.compare(rig.oltp, SoakRig.OLTP_DB, rig.olap, SoakRig.OLAP_DB);
             ChangeDuplicates.Count duplicates = ChangeDuplicates.read(rig.connect.kafka().bootstrapServers(), CHANGE_TOPICS);
@@ -87,7 +93,6 @@ class SoakIT {
             say("duplicates seen in Kafka (exactly-once): " + duplicates.duplicates().size());
             duplicates.duplicates().stream().limit(20).forEach(line -> say("  " + line));
             say(String.format("wall time %.1f s", seconds(started)));
-            Files.write(REPORT, log);
 
             assertEquals(Fault.values().length, injected.size(), "every kind of fault struck: " + injected);
             assertEquals(List.of(), result.mismatches().stream().limit(20).toList(), "OLAP rows and totals equal OLTP's");
@@ -106,10 +111,25 @@ class SoakIT {
         assertTrue(mismatches.stream().anyMatch(line -> line.startsWith("team total ")), mismatches::toString);
     }
 
-    private void awaitConvergence(SoakRig rig, String after) {
-        Await.until(CONVERGENCE, "the OLAP rows to converge on the OLTP rows after " + after,
-                () -> OlapComparison.converged(rig.oltp, SoakRig.OLTP_DB, rig.olap, SoakRig.OLAP_DB));
+    private boolean awaitConvergence(SoakRig rig, String after) {
+        long[] reported = {System.nanoTime()};
+        try {
+            Await.until(CONVERGENCE, "the OLAP rows to converge on the OLTP rows after " + after, () -> {
+                if (OlapComparison.converged(rig.oltp, SoakRig.OLTP_DB, rig.olap, SoakRig.OLAP_DB)) {
+                    return true;
+                }
+                if (System.nanoTime() - reported[0] > PROGRESS.toNanos()) {
+                    reported[0] = System.nanoTime();
+                    say("catching up: " + OlapComparison.rowCounts(rig.oltp, SoakRig.OLTP_DB, rig.olap, SoakRig.OLAP_DB));
+                }
+                return false;
+            });
+        } catch (AssertionError timedOut) {
+            say("no convergence within " + CONVERGENCE.toMinutes() + " min after " + after);
+            return false;
+        }
         say("converged after " + after);
+        return true;
     }
 
     private static void awaitMoment(long loadStart, Duration at) {
@@ -121,9 +141,14 @@ class SoakIT {
         return (System.nanoTime() - since) / 1e9;
     }
 
+    /** To the test's output and, as it happens, to the report: a long run can be followed with tail -f. */
     private void say(String line) {
-        String stamped = String.format("[soak %6.1f s] %s", seconds(started), line);
-        log.add(stamped);
-        System.out.println(stamped);
+        String stamped = String.format("[soak %6.1f s] %s%n", seconds(started), line);
+        System.out.print(stamped);
+        try {
+            Files.writeString(REPORT, stamped, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -5,11 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -43,7 +44,8 @@ final class SoakRig implements AutoCloseable {
     private final Path examples;
     /** Oldest first: the next worker replaced is the one that has been up longest. */
     private final Deque<ForkedConnectWorker> workers = new ArrayDeque<>();
-    private final List<String> taskFailures = new ArrayList<>();
+    /** A set: the status may still read FAILED for a while after the restart was asked for. */
+    private final Set<String> taskFailures = new LinkedHashSet<>();
 
     private SoakRig(PostgresServer oltp, PostgresServer olap, ForkedConnectCluster connect, Path examples) {
         this.oltp = oltp;
@@ -64,9 +66,7 @@ final class SoakRig implements AutoCloseable {
         workerProps.remove("bootstrap.servers");
         workerProps.remove("listeners");
         SoakRig rig = new SoakRig(oltp, olap, new ForkedConnectCluster("soak", workerProps), examples);
-        for (int i = 0; i < workers; i++) {
-            rig.workers.add(rig.connect.startWorker());
-        }
+        rig.workers.addAll(rig.connect.startWorkers(workers));
         return rig;
     }
 
@@ -156,7 +156,7 @@ final class SoakRig implements AutoCloseable {
 
     /** Tasks seen FAILED (and restarted) after a fault, in order. */
     List<String> taskFailures() {
-        return taskFailures;
+        return List.copyOf(taskFailures);
     }
 
     @Override
