@@ -58,7 +58,7 @@ public final class ForkedConnectCluster implements AutoCloseable {
         return worker;
     }
 
-    /** Starts {@code count} workers at once: each JVM spends most of its start waiting, not computing. */
+    /** Starts {@code count} workers at once: much of a worker's start is waiting on the broker and the group. */
     public List<ForkedConnectWorker> startWorkers(int count) throws Exception {
         ExecutorService starter = Executors.newFixedThreadPool(count);
         try {
