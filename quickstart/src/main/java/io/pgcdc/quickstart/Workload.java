@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -29,6 +30,7 @@ public final class Workload implements AutoCloseable {
     private final AtomicLong transactions = new AtomicLong();
     private final ExecutorService pool;
     private final List<Future<?>> writers = new ArrayList<>();
+    private final Duration pause;
 
     /**
      * The application's history before the pipeline exists: teams, users, projects and some time
@@ -49,7 +51,16 @@ public final class Workload implements AutoCloseable {
 
     /** Starts {@code writers} concurrent writers on a database that has its {@link #history}. */
     public Workload(Database oltp, int writers) {
+        this(oltp, writers, Duration.ZERO);
+    }
+
+    /**
+     * The same, each writer pausing {@code pause} after each commit: a load the pipeline can drain while
+     * faults interrupt it, instead of a backlog that grows for as long as the run lasts.
+     */
+    public Workload(Database oltp, int writers, Duration pause) {
         this.oltp = oltp;
+        this.pause = pause;
         this.pool = Executors.newFixedThreadPool(writers + 1);
         for (int i = 0; i < writers; i++) {
             this.writers.add(pool.submit(this::write));
@@ -60,7 +71,7 @@ public final class Workload implements AutoCloseable {
         return transactions.get();
     }
 
-    private Void write() throws SQLException {
+    private Void write() throws SQLException, InterruptedException {
         try (Connection c = oltp.connect()) {
             c.setAutoCommit(false);
             try (PreparedStatement insert = c.prepareStatement(
@@ -88,6 +99,9 @@ public final class Workload implements AutoCloseable {
                     }
                     c.commit();
                     transactions.incrementAndGet();
+                    if (!pause.isZero()) {
+                        Thread.sleep(pause.toMillis());
+                    }
                 }
             }
         }

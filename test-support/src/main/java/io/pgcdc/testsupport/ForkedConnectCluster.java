@@ -2,10 +2,14 @@ package io.pgcdc.testsupport;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.apache.kafka.connect.util.clusters.EmbeddedKafkaCluster;
 
@@ -19,7 +23,7 @@ public final class ForkedConnectCluster implements AutoCloseable {
     private final EmbeddedKafkaCluster kafka;
     private final String name;
     private final Map<String, String> workerProps;
-    private final List<ForkedConnectWorker> workers = new ArrayList<>();
+    private final List<ForkedConnectWorker> workers = Collections.synchronizedList(new ArrayList<>());
 
     /** @param workerProps settings every worker gets on top of the cluster's own */
     public ForkedConnectCluster(String name, Map<String, String> workerProps) {
@@ -54,11 +58,31 @@ public final class ForkedConnectCluster implements AutoCloseable {
         return worker;
     }
 
+    /** Starts {@code count} workers at once: much of a worker's start is waiting on the broker and the group. */
+    public List<ForkedConnectWorker> startWorkers(int count) throws Exception {
+        ExecutorService starter = Executors.newFixedThreadPool(count);
+        try {
+            List<Future<ForkedConnectWorker>> starting = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                starting.add(starter.submit(this::startWorker));
+            }
+            List<ForkedConnectWorker> started = new ArrayList<>();
+            for (Future<ForkedConnectWorker> worker : starting) {
+                started.add(worker.get());
+            }
+            return started;
+        } finally {
+            starter.shutdown();
+        }
+    }
+
     /** A running worker, started if there is none. */
     public ForkedConnectWorker anyWorker() throws Exception {
-        for (ForkedConnectWorker worker : workers) {
-            if (worker.isAlive()) {
-                return worker;
+        synchronized (workers) {
+            for (ForkedConnectWorker worker : workers) {
+                if (worker.isAlive()) {
+                    return worker;
+                }
             }
         }
         return startWorker();
@@ -66,7 +90,7 @@ public final class ForkedConnectCluster implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        for (ForkedConnectWorker worker : workers) {
+        for (ForkedConnectWorker worker : List.copyOf(workers)) {
             worker.close();
         }
         kafka.stop();

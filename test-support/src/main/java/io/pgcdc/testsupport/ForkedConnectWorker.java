@@ -97,6 +97,12 @@ public final class ForkedConnectWorker implements AutoCloseable {
         return http.send(HttpRequest.newBuilder(URI.create(rest + path)).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** POST without a body, e.g. {@code /connectors/NAME/restart?includeTasks=true}; the response as it came. */
+    public HttpResponse<String> post(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(rest + path)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     public void putConnector(String name, Map<String, String> config) throws IOException, InterruptedException {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(rest + "/connectors/" + name + "/config"))
                 .header("Content-Type", "application/json")
