@@ -43,6 +43,9 @@ class LeastPrivilegeIT {
     private static EmbeddedConnectCluster connect;
     private static Path secrets;
 
+    @org.junit.jupiter.api.io.TempDir
+    static Path dir;
+
     @BeforeAll
     static void start() throws Exception {
         pg = PostgresServer.start(Map.of(), null, List.of(
@@ -56,7 +59,6 @@ class LeastPrivilegeIT {
                 "ALTER ROLE sink PASSWORD '" + SINK_PASSWORD + "'");
         pg.execute(OLTP, "INSERT INTO teams VALUES (1, 'core')", "INSERT INTO users VALUES (1, 1, 'a@example.com')",
                 "INSERT INTO projects VALUES (1, 1, 'existing')");
-        Path dir = Files.createTempDirectory("pgcdc-secrets-");
         secrets = dir.resolve("secrets.properties");
         Files.writeString(secrets, "oltp.password=" + CDC_PASSWORD + "\nolap.password=" + SINK_PASSWORD + "\n");
         connect = new EmbeddedConnectCluster.Builder().name("least-privilege").numWorkers(1)

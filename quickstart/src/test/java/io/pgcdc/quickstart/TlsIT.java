@@ -3,7 +3,6 @@ package io.pgcdc.quickstart;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -30,7 +29,8 @@ class TlsIT {
     private static final String USER = "tls_user";
     private static final String OLTP = "app";
     private static final String OLAP = "olap";
-    private static Path dir;
+    @org.junit.jupiter.api.io.TempDir
+    static Path dir;
     private static Certificates ca;
     private static Certificates otherCa;
     private static Certificates.Issued client;
@@ -39,7 +39,6 @@ class TlsIT {
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("pgcdc-tls-");
         ca = Certificates.authority(dir, "ca");
         otherCa = Certificates.authority(dir, "other");
         Certificates.Issued server = ca.server("localhost");
