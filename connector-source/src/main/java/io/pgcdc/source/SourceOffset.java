@@ -30,11 +30,6 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
         public SnapshotProgress {
             inFlight = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(inFlight));
         }
-
-        /** Whether every row of {@code table} was handed over. */
-        public boolean finished(String table) {
-            return table.compareTo(frontier) <= 0 && !inFlight.containsKey(table);
-        }
     }
 
     /**

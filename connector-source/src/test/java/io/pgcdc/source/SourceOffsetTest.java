@@ -84,9 +84,6 @@ class SourceOffsetTest {
         assertEquals(snapshot, read);
         assertTrue(read.snapshotUnfinished());
         assertEquals(java.util.List.of("7", "a:b"), KeyText.decode(read.snapshot().inFlight().get("public.t")));
-        assertFalse(read.snapshot().finished("public.t"));
-        assertTrue(read.snapshot().finished("public.a"), "before the frontier and not in flight");
-        assertFalse(read.snapshot().finished("public.v"), "after the frontier: not started");
         assertFalse(read.covers(new ChangePosition(400, 0, 0)), "streaming starts after a snapshot row");
         assertEquals(java.util.List.of("", "12:34"), KeyText.decode(KeyText.encode(java.util.List.of("", "12:34"))));
     }
