@@ -50,10 +50,11 @@ final class Report {
     String markdown() {
         StringBuilder md = new StringBuilder("# Benchmarks\n\n");
         if (scale < 1) {
-            md.append(String.format("> **Smoke run at scale %s** (each workload shrunk to %s%% of its rows) on a shared, "
-                    + "loaded machine. It shows that every contender and workload runs; at this size a sink writes a "
-                    + "workload in a batch or two, timer resolution and the machine's other load dominate, so these "
-                    + "are **not** the benchmark's figures. The full run is `./run-benchmarks.sh` (scale 1).%n%n", scale, scale * 100));
+            md.append(String.format("> **Reduced run at scale %s** (each workload shrunk to %s%% of its rows). It shows "
+                    + "that every contender and workload runs; at this size a sink writes a workload in a few statements, "
+                    + "so timer resolution and the machine's other load (see the load average below) weigh heavily: "
+                    + "these are **not** the benchmark's figures. The full run is `./run-benchmarks.sh` (scale 1).%n%n",
+                    scale, scale * 100));
         }
         md.append("- Date: ").append(started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"))).append('\n');
         md.append("- Machine: ").append(machine).append('\n');
