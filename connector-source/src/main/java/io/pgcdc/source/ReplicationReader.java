@@ -38,6 +38,8 @@ final class ReplicationReader implements Runnable {
     private static final long CHUNK_RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** SQLSTATEs after which reconnecting can succeed: a terminated backend, a restarting server, a slot still held. */
     private static final Set<String> TRANSIENT_STATES = Set.of("57P01", "57P02", "57P03", "55006", "53300");
+    /** SQLSTATEs of a snapshot's SELECT naming a column or table that was dropped since the snapshot was taken. */
+    private static final Set<String> DEFINITION_CHANGED = Set.of("42703", "42P01");
 
     private final SourceConfig config;
     private final RecordQueue queue;
@@ -201,7 +203,16 @@ final class ReplicationReader implements Runnable {
             }, this::enqueue);
             emitter.snapshotEmitted(last);
             snapshotter = null;
-        } catch (SQLException | RuntimeException e) {
+        } catch (SQLException e) {
+            snapshotFrom = snapshotter.handedOver();
+            if (DEFINITION_CHANGED.contains(e.getSQLState())) {
+                // The snapshot sees a table as it was, but its SELECT is planned against the table as it is:
+                // altered or dropped meanwhile. Under a fresh snapshot both agree, and the stream replays the rest.
+                throw new RetriableException("A captured table changed during the snapshot (" + e.getMessage()
+                        + "); reading on under a fresh snapshot", e);
+            }
+            throw e;
+        } catch (RuntimeException e) {
             snapshotFrom = snapshotter.handedOver();
             throw e;
         } finally {
