@@ -35,6 +35,7 @@ final class IncrementalSnapshot {
 
     private final Deque<String> tables = new ArrayDeque<>();
     private String lastKey;
+    private IncrementalProgress progress;
     private Chunk chunk;
     private final long[] recent = new long[RECENT_TRANSACTIONS];
     private int recentCount;
@@ -48,7 +49,11 @@ final class IncrementalSnapshot {
 
     /** What every offset carries while a snapshot is under way; null when none is. */
     IncrementalProgress progress() {
-        return tables.isEmpty() ? null : new IncrementalProgress(new ArrayList<>(tables), lastKey);
+        // Every emitted record asks: built again only when the progress moved, not per record.
+        if (progress == null && !tables.isEmpty()) {
+            progress = new IncrementalProgress(new ArrayList<>(tables), lastKey);
+        }
+        return progress;
     }
 
     /** Queues the tables not queued yet; returns those added. */
@@ -57,6 +62,7 @@ final class IncrementalSnapshot {
         for (String table : requested) {
             if (!tables.contains(table)) {
                 tables.addLast(table);
+                progress = null;
                 added.add(table);
             }
         }
@@ -85,6 +91,7 @@ final class IncrementalSnapshot {
     void skipTable() {
         tables.pollFirst();
         lastKey = null;
+        progress = null;
     }
 
     /** A transaction begins in the stream. */
@@ -150,6 +157,7 @@ final class IncrementalSnapshot {
         } else {
             lastKey = emitted.lastKey();
         }
+        progress = null;
     }
 
     /** After a lost connection the stream is replayed: a chunk waiting for its watermark is read again. */
