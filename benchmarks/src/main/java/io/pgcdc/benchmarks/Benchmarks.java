@@ -43,7 +43,8 @@ public final class Benchmarks {
     private static Report.Row measure(TestBed bed, Workload workload, long rows) throws Exception {
         String table = workload.table();
         String publication = "bench_" + table;
-        List<String> targets = List.of(SinkBenchmark.pgcdcTarget(table), SinkBenchmark.debeziumTarget(table),
+        List<String> targets = List.of(SinkBenchmark.pgcdcTarget(table), SinkBenchmark.pgcdcStructsTarget(table),
+                SinkBenchmark.debeziumTarget(table),
                 SinkBenchmark.directTarget(table));
         System.out.println(workload.id() + ": " + workload.description() + " (" + String.format("%,d", rows) + " rows) ...");
         bed.oltp().execute(Workload.ddl(table));

@@ -51,7 +51,11 @@ final class Contenders {
         return c;
     }
 
-    static Map<String, String> pgcdcSink(Database olap, String topic, String target) {
+    /**
+     * @param jsonBytes whether the sink reads JsonConverter's bytes itself (ByteArrayConverter, the
+     *                  setting config-examples suggest) rather than Structs the worker's JsonConverter made
+     */
+    static Map<String, String> pgcdcSink(Database olap, String topic, String target, boolean jsonBytes) {
         Map<String, String> c = sink(topic);
         c.put("connector.class", "io.pgcdc.sink.PgSinkConnector");
         c.put("connection.url", olap.jdbcUrl());
@@ -61,6 +65,10 @@ final class Contenders {
         c.put("upsert.guard.mode", "column");
         c.put("upsert.guard.column", "updated_at");
         c.put("batch.max.rows", String.valueOf(SINK_BATCH));
+        if (jsonBytes) {
+            c.put("key.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+            c.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        }
         return c;
     }
 

@@ -55,7 +55,7 @@ final class LatencyBenchmark {
             bed.topics().create(topic);
             HeapPeak.reset();
             bed.startConnector("pgcdc-source-latency", Contenders.pgcdcSource(bed.oltp(), SLOT, "bench_" + TABLE, TABLE));
-            bed.startConnector("pgcdc-sink-latency", Contenders.pgcdcSink(bed.olap(), topic, target));
+            bed.startConnector("pgcdc-sink-latency", Contenders.pgcdcSink(bed.olap(), topic, target, true));
             try {
                 awaitSlot();
                 long warmUpRows = offer(WARM_UP, 0);

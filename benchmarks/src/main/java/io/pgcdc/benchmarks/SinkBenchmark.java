@@ -20,7 +20,8 @@ import com.fasterxml.jackson.core.JsonGenerator;
  */
 final class SinkBenchmark {
 
-    record Result(Measurement pgcdc, Measurement debezium, Measurement direct) { }
+    /** pgcdc reading JsonConverter's bytes itself, and pgcdc given Structs by the worker's JsonConverter. */
+    record Result(Measurement pgcdc, Measurement pgcdcStructs, Measurement debezium, Measurement direct) { }
 
     private static final JsonFactory JSON = new JsonFactory();
 
@@ -34,6 +35,10 @@ final class SinkBenchmark {
         return "pgcdc_" + table;
     }
 
+    static String pgcdcStructsTarget(String table) {
+        return "pgcdcs_" + table;
+    }
+
     static String debeziumTarget(String table) {
         return "dbz_" + table;
     }
@@ -44,11 +49,14 @@ final class SinkBenchmark {
 
     Result run(String table, long rows, int finalVersion) {
         String topic = SourceBenchmark.pgcdcTopic(table);
-        Measurement pgcdc = connector("pgcdc-sink-" + table, Contenders.pgcdcSink(bed.olap(), topic, pgcdcTarget(table)),
+        Measurement pgcdc = connector("pgcdc-sink-" + table, Contenders.pgcdcSink(bed.olap(), topic, pgcdcTarget(table), true),
                 pgcdcTarget(table), rows, finalVersion);
+        Measurement pgcdcStructs = connector("pgcdc-structs-sink-" + table,
+                Contenders.pgcdcSink(bed.olap(), topic, pgcdcStructsTarget(table), false), pgcdcStructsTarget(table), rows,
+                finalVersion);
         Measurement debezium = connector("debezium-sink-" + table,
                 Contenders.debeziumSink(bed.olap(), topic, debeziumTarget(table)), debeziumTarget(table), rows, finalVersion);
-        return new Result(pgcdc, debezium, direct(table, rows));
+        return new Result(pgcdc, pgcdcStructs, debezium, direct(table, rows));
     }
 
     /**

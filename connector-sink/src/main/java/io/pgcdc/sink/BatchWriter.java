@@ -50,7 +50,7 @@ final class BatchWriter implements AutoCloseable {
     private Connection connection;
 
     /** A record that cannot be written, with the reason. */
-    private record Rejected(SinkRecord record, Exception reason) { }
+    record Rejected(SinkRecord record, Exception reason) { }
 
     /** A table-level reason (a missing table, a failed DDL) is shared by many records: each reason names its own. */
     private static Rejected rejected(RowChange change, Exception reason) {
@@ -77,17 +77,12 @@ final class BatchWriter implements AutoCloseable {
         this.ddl = config.autoCreate() || config.autoEvolve() ? new TableDdl(config, catalog) : null;
     }
 
-    void write(Collection<SinkRecord> records) {
-        metrics.received(records.size());
-        try {
-            writeParsed(records);
-        } catch (RuntimeException e) {
-            metrics.failed(e.getMessage());
-            throw e;
-        }
-    }
+    /** A put() batch read into changes by table, and the records that could not be read. */
+    record Parsed(Map<TableRef, List<RowChange>> byTable, List<Rejected> rejected) { }
 
-    private void writeParsed(Collection<SinkRecord> records) {
+    /** Reads a batch; touches no database, so it can run while the previous batch is written. */
+    Parsed parse(Collection<SinkRecord> records) {
+        metrics.received(records.size());
         List<Rejected> rejected = new ArrayList<>();
         Map<TableRef, List<RowChange>> byTable = new LinkedHashMap<>();
         for (SinkRecord record : records) {
@@ -100,12 +95,25 @@ final class BatchWriter implements AutoCloseable {
                 rejected.add(new Rejected(record, e));
             }
         }
-        if (byTable.isEmpty() && rejected.isEmpty()) {
-            return;
+        return new Parsed(byTable, rejected);
+    }
+
+    /**
+     * Writes a parsed batch in one transaction and returns every record it could not write, to be
+     * {@link #report reported} by the task's thread.
+     */
+    List<Rejected> write(Parsed batch) {
+        List<Rejected> rejected = new ArrayList<>(batch.rejected());
+        if (batch.byTable().isEmpty()) {
+            return rejected;
         }
-        List<Rejected> rejectedByDatabase = writeWithRetries(byTable);
-        rejected.addAll(rejectedByDatabase);
-        report(rejected);
+        try {
+            rejected.addAll(writeWithRetries(batch.byTable()));
+            return rejected;
+        } catch (RuntimeException e) {
+            metrics.failed(e.getMessage());
+            throw e;
+        }
     }
 
     private List<Rejected> writeWithRetries(Map<TableRef, List<RowChange>> byTable) {
@@ -385,12 +393,15 @@ final class BatchWriter implements AutoCloseable {
                 + RecordParser.where(row.record()) + ": " + e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")", e);
     }
 
-    private void report(List<Rejected> rejected) {
+    /** Sends rejected records to the dead letter queue, or fails naming the first when there is none. */
+    void report(List<Rejected> rejected) {
         if (rejected.isEmpty()) {
             return;
         }
         if (reporter == null) {
-            throw failure(rejected.get(0));
+            ConnectException failure = failure(rejected.get(0));
+            metrics.failed(failure.getMessage());
+            throw failure;
         }
         for (Rejected r : rejected) {
             String message = "Record " + RecordParser.where(r.record()) + " sent to the dead letter queue: "

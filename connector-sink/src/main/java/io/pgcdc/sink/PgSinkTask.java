@@ -5,14 +5,17 @@ import java.util.Map;
 
 import javax.management.ObjectName;
 
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.apache.kafka.connect.sink.SinkTask;
 
 /**
- * Hands each batch to the {@link BatchWriter}; Connect commits consumer offsets only after put()
- * returned. The task's {@link SinkMetrics} are registered over JMX while it runs.
+ * Parses each batch on the worker's thread and hands it to the {@link BackgroundWriter}; Connect
+ * commits consumer offsets only after preCommit() saw every batch put so far written. The task's
+ * {@link SinkMetrics} are registered over JMX while it runs.
  */
 public final class PgSinkTask extends SinkTask {
 
@@ -21,6 +24,7 @@ public final class PgSinkTask extends SinkTask {
 
     private JmxRegistration metricsRegistration;
     private BatchWriter writer;
+    private BackgroundWriter background;
 
     @Override
     public String version() {
@@ -39,6 +43,8 @@ public final class PgSinkTask extends SinkTask {
             // a worker older than Kafka 2.6 has no dead letter queue for sink tasks
         }
         writer = new BatchWriter(config, reporter, metrics);
+        background = new BackgroundWriter(writer, "pgcdc-sink-writer-" + props.get(CONNECTOR_NAME_CONFIG) + "-"
+                + props.get(PgSinkConnector.TASK_INDEX_CONFIG));
     }
 
     private static ObjectName metricsName(Map<String, String> props) {
@@ -54,16 +60,26 @@ public final class PgSinkTask extends SinkTask {
 
     @Override
     public void put(Collection<SinkRecord> records) {
-        writer.write(records);
+        // Parsed first: while the previous batch is still being written.
+        background.submit(writer.parse(records));
+    }
+
+    @Override
+    public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+        background.await();
+        return super.preCommit(currentOffsets);
     }
 
     /** Connect calls this also after start() failed: it undoes whatever start() got to. */
     @Override
     public void stop() {
-        if (writer != null) {
+        if (background != null) {
+            background.close();
+            background = null;
+        } else if (writer != null) {
             writer.close();
-            writer = null;
         }
+        writer = null;
         if (metricsRegistration != null) {
             metricsRegistration.close();
             metricsRegistration = null;

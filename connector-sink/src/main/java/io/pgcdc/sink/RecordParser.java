@@ -22,6 +22,9 @@ final class RecordParser {
     private static final BigInteger TWO_POW_64 = BigInteger.ONE.shiftLeft(64);
 
     private final TableNames tableNames;
+    private final JsonRecordReader jsonValues = new JsonRecordReader();
+    /** A key's schema differs from its value's: each has its own reader, so neither pushes out the other's. */
+    private final JsonRecordReader jsonKeys = new JsonRecordReader();
 
     RecordParser(String tableNameFormat) {
         this.tableNames = new TableNames(tableNameFormat);
@@ -40,18 +43,17 @@ final class RecordParser {
     }
 
     private RowChange read(SinkRecord record) {
-        Object value = record.value();
+        JsonRecordReader.Value value = value(record);
         if (value == null) {
             return null;
         }
-        Map<String, Object> fields = fields(record.valueSchema(), value, record);
+        Map<String, Object> fields = value.fields();
         boolean envelope = fields.containsKey("op") && (fields.containsKey("after") || fields.containsKey("before"));
         if (!envelope) {
-            Schema schema = value instanceof Struct struct ? struct.schema() : null;
-            return new RowChange(tableNames.resolve(record.topic(), null), RowChange.Op.UPSERT, fields, schema, null, null,
-                    record);
+            return new RowChange(tableNames.resolve(record.topic(), null), RowChange.Op.UPSERT, fields, value.schema(), null,
+                    null, record);
         }
-        Schema schema = value instanceof Struct struct ? rowSchema(struct.schema()) : null;
+        Schema schema = value.schema() == null ? null : rowSchema(value.schema());
         Object op = fields.get("op");
         @SuppressWarnings("unchecked")
         Map<String, Object> source = fields.get("source") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
@@ -83,6 +85,33 @@ final class RecordParser {
         }
     }
 
+    /**
+     * The value's schema and fields. A value arriving as bytes is JsonConverter's JSON, read here
+     * (value.converter=ByteArrayConverter), so that the worker does not build a Struct of every record.
+     */
+    private JsonRecordReader.Value value(SinkRecord record) {
+        Object value = record.value();
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof byte[] json) {
+            return readJson(jsonValues, record, json);
+        }
+        Schema schema = value instanceof Struct struct ? struct.schema() : null;
+        return new JsonRecordReader.Value(schema, fields(record.valueSchema(), value, record));
+    }
+
+    private static JsonRecordReader.Value readJson(JsonRecordReader reader, SinkRecord record, byte[] json) {
+        try {
+            return reader.read(record.topic(), json, (schema, value) -> fields(schema, value, record));
+        } catch (DataException e) {
+            if (e.getMessage() != null && e.getMessage().contains(where(record))) {
+                throw e;
+            }
+            throw new DataException("Record " + where(record) + " is not JsonConverter's JSON: " + e.getMessage(), e);
+        }
+    }
+
     /** The row with unchanged TOAST columns (named in the source block) left out: unknown, not null. */
     private static Map<String, Object> row(Object value, Map<String, Object> source, SinkRecord record, String which) {
         if (!(value instanceof Map<?, ?>)) {
@@ -106,9 +135,13 @@ final class RecordParser {
         return (after != null ? after : envelope.field("before")).schema();
     }
 
-    private static Map<String, Object> keyFields(SinkRecord record) {
+    private Map<String, Object> keyFields(SinkRecord record) {
         if (record.key() == null) {
             return Map.of();
+        }
+        if (record.key() instanceof byte[] json) {
+            JsonRecordReader.Value key = readJson(jsonKeys, record, json);
+            return key == null ? Map.of() : key.fields();
         }
         return fields(record.keySchema(), record.key(), record);
     }
@@ -134,7 +167,7 @@ final class RecordParser {
     }
 
     /** Envelope parts stay maps of their fields (not JSON values) so they can be read as rows. */
-    private static boolean isRow(Field field) {
+    static boolean isRow(Field field) {
         return switch (field.name()) {
             case "before", "after", "source" -> true;
             default -> false;

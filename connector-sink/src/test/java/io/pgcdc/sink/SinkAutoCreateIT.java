@@ -345,7 +345,7 @@ class SinkAutoCreateIT {
                     writers.add(threads.submit(() -> {
                         try (BatchWriter w = new BatchWriter(config, null, new SinkMetrics())) {
                             go.await();
-                            w.write(List.of(record));
+                            w.report(w.write(w.parse(List.of(record))));
                         }
                         return null;
                     }));
