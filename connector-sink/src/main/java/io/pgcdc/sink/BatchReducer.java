@@ -21,16 +21,35 @@ final class BatchReducer {
      * @param guardColumn the column compared first, or null
      */
     static List<RowChange> newestPerKey(List<RowChange> changes, List<String> keyColumns, String guardColumn) {
-        Map<List<String>, RowChange> newest = new LinkedHashMap<>();
+        Map<Object, RowChange> newest = new LinkedHashMap<>();
         for (RowChange change : changes) {
-            List<String> key = new ArrayList<>(keyColumns.size());
-            for (String column : keyColumns) {
-                Object value = change.columns().get(column);
-                key.add(value == null ? null : value.toString());
+            Object key;
+            if (keyColumns.size() == 1) {
+                key = keyPart(change.columns().get(keyColumns.get(0)));
+            } else {
+                List<Object> parts = new ArrayList<>(keyColumns.size());
+                for (String column : keyColumns) {
+                    parts.add(keyPart(change.columns().get(column)));
+                }
+                key = parts;
             }
             newest.merge(key, change, (a, b) -> isNewer(b, a, guardColumn) ? carryOver(a, b) : a);
         }
         return new ArrayList<>(newest.values());
+    }
+
+    /**
+     * A key value as compared: integers of any width as one kind (a column's values may come as Integer
+     * from one record and as Long from another), other values by their text.
+     */
+    private static Object keyPart(Object value) {
+        if (value == null || value instanceof String || value instanceof Long) {
+            return value;
+        }
+        if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
+            return ((Number) value).longValue();
+        }
+        return value.toString();
     }
 
     /**

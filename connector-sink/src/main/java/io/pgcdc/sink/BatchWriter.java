@@ -9,6 +9,7 @@ import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -202,8 +203,14 @@ final class BatchWriter implements AutoCloseable {
             return;
         }
         List<RowChange> valid = new ArrayList<>(changes.size());
+        RowChange runStart = null;
+        FieldPlan plan = null;
         for (RowChange change : changes) {
-            Exception problem = check(table, change);
+            if (runStart == null || !sameShape(runStart, change)) {
+                runStart = change;
+                plan = plan(table, change);
+            }
+            Exception problem = check(table, change, plan);
             if (problem == null) {
                 valid.add(change);
             } else {
@@ -225,8 +232,14 @@ final class BatchWriter implements AutoCloseable {
                     table.keyColumns(), guardForOrder);
         }
         Map<List<String>, List<RowChange>> upserts = new LinkedHashMap<>();
+        runStart = null;
+        List<RowChange> sameColumns = null;
         for (RowChange change : toUpsert) {
-            upserts.computeIfAbsent(columnsOf(table, change), k -> new ArrayList<>()).add(change);
+            if (runStart == null || !sameShape(runStart, change)) {
+                runStart = change;
+                sameColumns = upserts.computeIfAbsent(columnsOf(table, change), k -> new ArrayList<>());
+            }
+            sameColumns.add(change);
         }
         String soft = config.deleteMode() == DeleteMode.SOFT ? config.softDeleteColumn() : null;
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
@@ -243,10 +256,33 @@ final class BatchWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether two changes have the same op and the same fields in the same order. The changes parsed
+     * from one schema do, and a batch is mostly long runs of them: what depends only on the fields
+     * (which are written, which the table lacks, the statement's columns) is worked out once per run.
+     */
+    private static boolean sameShape(RowChange a, RowChange b) {
+        if (a.op() != b.op() || a.columns().size() != b.columns().size()) {
+            return false;
+        }
+        Iterator<String> other = b.columns().keySet().iterator();
+        for (String field : a.columns().keySet()) {
+            if (!field.equals(other.next())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether a change has a field the table lacks that no earlier batch had: worth reading the catalog again. */
     private boolean bringsNewFields(TargetTable table, List<RowChange> changes) {
         boolean fresh = false;
+        RowChange runStart = null;
         for (RowChange change : changes) {
+            if (runStart != null && sameShape(runStart, change)) {
+                continue;
+            }
+            runStart = change;
             for (String field : change.columns().keySet()) {
                 if (!table.columns().containsKey(field) && config.writes(field)
                         && knownMissing.add(table.ref() + "." + field)) {
@@ -257,36 +293,50 @@ final class BatchWriter implements AutoCloseable {
         return fresh;
     }
 
+    /** For a run of changes of one shape: the columns whose values are written, and the fields the table lacks. */
+    private record FieldPlan(List<TargetTable.Column> written, List<String> missing) { }
+
+    private FieldPlan plan(TargetTable table, RowChange change) {
+        boolean delete = change.op() == RowChange.Op.DELETE;
+        List<TargetTable.Column> written = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        for (String field : change.columns().keySet()) {
+            TargetTable.Column column = table.columns().get(field);
+            if (column == null) {
+                if (config.writes(field)) {
+                    missing.add(field);
+                    if (!config.failOnMissingColumns() && warned.add(table.ref() + "." + field)) {
+                        log.warn("Target table {} has no column \"{}\": that field is not written", table.ref(), field);
+                    }
+                }
+                continue;
+            }
+            // Only what is written must be writable: a delete writes its key alone, an upsert what the lists allow.
+            if (table.keyColumns().contains(column.name()) || !delete && config.writes(column.name())) {
+                written.add(column);
+            }
+        }
+        return new FieldPlan(written, missing);
+    }
+
     /** Why a change cannot be written to this table, or null. */
-    private Exception check(TargetTable table, RowChange change) {
+    private Exception check(TargetTable table, RowChange change, FieldPlan plan) {
         for (String key : table.keyColumns()) {
             if (change.columns().get(key) == null) {
                 return new DataException("Record " + RecordParser.where(change.record()) + " has no value for key column \""
                         + key + "\" of " + table.ref());
             }
         }
-        boolean delete = change.op() == RowChange.Op.DELETE;
-        for (Map.Entry<String, Object> field : change.columns().entrySet()) {
-            TargetTable.Column column = table.columns().get(field.getKey());
-            // Only what is written must be writable: a delete writes its key alone, an upsert what the lists allow.
-            boolean key = column != null && table.keyColumns().contains(column.name());
-            boolean written = column != null && (key || !delete && config.writes(column.name()));
-            String problem = written ? JsonRows.problem(column, field.getValue()) : null;
+        for (TargetTable.Column column : plan.written()) {
+            String problem = JsonRows.problem(column, change.columns().get(column.name()));
             if (problem != null) {
                 return new DataException("Record " + RecordParser.where(change.record()) + " has a value for column \""
                         + column.name() + "\" of " + table.ref() + " that " + problem);
             }
         }
-        for (String field : change.columns().keySet()) {
-            if (!table.columns().containsKey(field) && config.writes(field)) {
-                if (config.failOnMissingColumns()) {
-                    return new DataException("Record " + RecordParser.where(change.record()) + " has field \"" + field
-                            + "\" but " + table.ref() + " has no such column (fields.missing.mode=fail)");
-                }
-                if (warned.add(table.ref() + "." + field)) {
-                    log.warn("Target table {} has no column \"{}\": that field is not written", table.ref(), field);
-                }
-            }
+        if (!plan.missing().isEmpty() && config.failOnMissingColumns()) {
+            return new DataException("Record " + RecordParser.where(change.record()) + " has field \"" + plan.missing().get(0)
+                    + "\" but " + table.ref() + " has no such column (fields.missing.mode=fail)");
         }
         return null;
     }

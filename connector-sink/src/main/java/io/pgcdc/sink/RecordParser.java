@@ -202,7 +202,12 @@ final class RecordParser {
     }
 
     private static BigInteger combine(long hi, long lo) {
-        return new BigInteger(Long.toUnsignedString(hi)).multiply(TWO_POW_64).add(new BigInteger(Long.toUnsignedString(lo)));
+        return unsigned(hi).shiftLeft(64).add(unsigned(lo));
+    }
+
+    private static BigInteger unsigned(long value) {
+        BigInteger signed = BigInteger.valueOf(value);
+        return value >= 0 ? signed : signed.add(TWO_POW_64);
     }
 
     private static Long commitMicros(Map<String, Object> source) {
