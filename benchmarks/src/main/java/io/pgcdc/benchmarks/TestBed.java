@@ -50,9 +50,11 @@ final class TestBed implements AutoCloseable {
             worker.put("value.converter.schemas.enable", "true");
             worker.put("offset.flush.interval.ms", "1000");
             worker.put("task.shutdown.graceful.timeout.ms", "30000");
-            // Connect's producers keep one request in flight; with the default 16 KiB batches (about ten
-            // change events with schemas) that round trip, not the connector, would cap every source.
+            // As config-examples suggest. Connect's producers keep one request in flight; with the default
+            // 16 KiB batches (about ten change events with schemas) that round trip, not the connector, caps
+            // every source (inserts at scale 0.3: pgcdc 7.1k rows/s, 21.5k with 1 MiB batches, 25.1k with lz4 too).
             worker.put("producer.batch.size", String.valueOf(1024 * 1024));
+            worker.put("producer.compression.type", "lz4");
             worker.put("producer.max.request.size", String.valueOf(4 * 1024 * 1024));
             // The sinks' batch sizes are set per connector (consumer.override.*).
             worker.put("connector.client.config.override.policy", "All");

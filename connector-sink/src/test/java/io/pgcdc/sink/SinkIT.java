@@ -287,6 +287,19 @@ class SinkIT {
         producer.flush();
         awaitRows("SELECT id, j IS NULL, jsonb_typeof(j) FROM typed WHERE id = 2", List.of("2|f|null"));
         connect.deleteConnector("typed");
+
+        // The same records read by the sink from JsonConverter's bytes land exactly alike.
+        pg.execute(DB, "CREATE TABLE typed_bytes (LIKE typed INCLUDING ALL)");
+        Map<String, String> bytes = sinkConfig("cdc.public.typed", true);
+        bytes.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        bytes.put("key.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        bytes.put("table.name.format", "public.typed_bytes");
+        connect.configureConnector("typed-bytes", bytes);
+        String all = "SELECT id, n, ts, tstz, d, t, u, j, b, ok, e, arr, tags, iv, f, updated_at FROM %s ORDER BY id";
+        List<String> typed = rows(String.format(all, "typed"));
+        assertEquals(2, typed.size());
+        awaitRows(String.format(all, "typed_bytes"), typed);
+        connect.deleteConnector("typed-bytes");
     }
 
     @Test
