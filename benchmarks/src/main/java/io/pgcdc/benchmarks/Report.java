@@ -59,7 +59,8 @@ final class Report {
         md.append("- Date: ").append(started.format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'"))).append('\n');
         md.append("- Machine: ").append(machine).append('\n');
         md.append("- PostgreSQL ").append(postgres).append(" (one throwaway server: OLTP and OLAP databases), Kafka ")
-                .append("broker and Connect worker in one JVM, JsonConverter with schemas; Debezium 3.6.0.Final\n");
+                .append("broker and Connect worker in one JVM, JsonConverter with schemas, producers batching 1 MiB with lz4 ")
+                .append("(as config-examples suggest); Debezium 3.6.0.Final\n");
         md.append("- Command: `./run-benchmarks.sh --scale=").append(scale).append("`\n");
         md.append("- Targets: source ≥ 2× Debezium and ≥ 0.5× pg_recvlogical; sink ≥ 3× Debezium JDBC and ≥ 0.7× direct "
                 + "JDBC; heap flat on the one-transaction workload\n\n");

@@ -193,8 +193,9 @@ final class JsonRecordReader {
     private Map<String, Object> fields(JsonParser parser, Schema schema) throws IOException, NotStreamable {
         Map<String, Object> out = new LinkedHashMap<>(schema.fields().size() * 2);
         JsonToken token;
+        int position = 0;
         while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
-            Field field = schema.field(parser.currentName());
+            Field field = field(schema, parser.currentName(), position++);
             token = parser.nextToken();
             if (field == null) {
                 parser.skipChildren(); // JsonConverter ignores fields its schema does not have
@@ -218,6 +219,15 @@ final class JsonRecordReader {
             return ordered;
         }
         return out;
+    }
+
+    /** JsonConverter writes a struct's fields in schema order: the field at the position is tried before a lookup. */
+    private static Field field(Schema schema, String name, int position) {
+        List<Field> fields = schema.fields();
+        if (position < fields.size() && fields.get(position).name().equals(name)) {
+            return fields.get(position);
+        }
+        return schema.field(name);
     }
 
     /** The value of a field the JSON leaves null or out: its default, or null when it is optional. */
@@ -302,8 +312,9 @@ final class JsonRecordReader {
             case STRUCT:
                 if (token == JsonToken.START_OBJECT) {
                     Struct struct = new Struct(schema);
+                    int position = 0;
                     while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                        Field field = schema.field(parser.currentName());
+                        Field field = field(schema, parser.currentName(), position++);
                         token = parser.nextToken();
                         if (field == null) {
                             parser.skipChildren();

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -22,6 +24,9 @@ import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /** Records read from JsonConverter's bytes must come out exactly as from the Struct JsonConverter makes of them. */
 class JsonRecordReaderTest {
@@ -127,6 +132,36 @@ class JsonRecordReaderTest {
         RowChange deleted = fromBytes.parse(bytesRecord(key, ENVELOPE, delete, 10));
         assertSame(fromStructs.parse(structRecord(key, delete, 10)), deleted);
         assertEquals(4L, deleted.columns().get("id"));
+    }
+
+    @Test
+    void fieldsOutOfSchemaOrderAreFoundByName() throws Exception {
+        RecordParser fromStructs = new RecordParser("${source.schema}.${source.table}");
+        RecordParser fromBytes = new RecordParser("${source.schema}.${source.table}");
+        Struct value = envelope("u", null, fullRow(5), null);
+        SinkRecord learnt = bytesRecord(null, ENVELOPE, value, 1);
+        fromBytes.parse(learnt);
+        String text = new String((byte[]) learnt.value(), StandardCharsets.UTF_8);
+        int payload = text.indexOf(",\"payload\":");
+        ObjectMapper mapper = new ObjectMapper();
+        Map<String, Object> fields = mapper.readValue(text.substring(payload + ",\"payload\":".length(), text.length() - 1),
+                new TypeReference<LinkedHashMap<String, Object>>() { });
+        @SuppressWarnings("unchecked")
+        Map<String, Object> after = (Map<String, Object>) fields.get("after");
+        Map<String, Object> reversed = reversed(fields);
+        reversed.put("after", reversed(after));
+        byte[] shuffled = (text.substring(0, payload) + ",\"payload\":" + mapper.writeValueAsString(reversed) + "}")
+                .getBytes(StandardCharsets.UTF_8);
+        assertSame(fromStructs.parse(structRecord(null, value, 2)),
+                fromBytes.parse(new SinkRecord(TOPIC, 0, null, null, null, shuffled, 2)));
+    }
+
+    private static Map<String, Object> reversed(Map<String, Object> map) {
+        List<String> keys = new ArrayList<>(map.keySet());
+        java.util.Collections.reverse(keys);
+        Map<String, Object> out = new LinkedHashMap<>();
+        keys.forEach(k -> out.put(k, map.get(k)));
+        return out;
     }
 
     @Test
