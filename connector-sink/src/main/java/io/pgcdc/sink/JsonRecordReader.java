@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.kafka.connect.data.Date;
 import org.apache.kafka.connect.data.Decimal;
@@ -115,7 +116,7 @@ final class JsonRecordReader {
                 Object absent = absent(schema);
                 value = absent == null ? null : new Value(schema, fieldsOf.read(schema, absent));
             } else if (token == JsonToken.START_OBJECT) {
-                value = new Value(schema, fields(parser, schema));
+                value = new Value(schema, fields(parser, schema, isEnvelope(schema) ? RecordParser.ENVELOPE_FIELDS : null));
             } else {
                 throw NOT_STREAMABLE;
             }
@@ -189,20 +190,30 @@ final class JsonRecordReader {
         }
     }
 
-    /** A struct's fields as {@link RecordParser} keeps them: envelope rows as maps, values JSON-ready. */
-    private Map<String, Object> fields(JsonParser parser, Schema schema) throws IOException, NotStreamable {
+    /** A schema whose records {@link RecordParser} reads as envelopes (it has op, and before or after). */
+    private static boolean isEnvelope(Schema schema) {
+        return schema.field("op") != null && (schema.field("after") != null || schema.field("before") != null);
+    }
+
+    /**
+     * A struct's fields as {@link RecordParser} keeps them: envelope rows as maps, values JSON-ready. Of an
+     * envelope and its source block only the fields {@link RecordParser} reads are kept ({@code kept}; null
+     * keeps all): the others are skipped unread.
+     */
+    private Map<String, Object> fields(JsonParser parser, Schema schema, Set<String> kept) throws IOException, NotStreamable {
         Map<String, Object> out = new LinkedHashMap<>(schema.fields().size() * 2);
         JsonToken token;
         int position = 0;
         while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
             Field field = field(schema, parser.currentName(), position++);
             token = parser.nextToken();
-            if (field == null) {
+            if (field == null || kept != null && !kept.contains(field.name())) {
                 parser.skipChildren(); // JsonConverter ignores fields its schema does not have
                 continue;
             }
             if (token == JsonToken.START_OBJECT && RecordParser.isRow(field) && field.schema().type() == Schema.Type.STRUCT) {
-                out.put(field.name(), fields(parser, field.schema()));
+                Set<String> rowKept = kept != null && field.name().equals("source") ? RecordParser.SOURCE_FIELDS : null;
+                out.put(field.name(), fields(parser, field.schema(), rowKept));
             } else {
                 out.put(field.name(), JsonValues.of(field.schema(), value(parser, token, field.schema())));
             }
@@ -210,13 +221,13 @@ final class JsonRecordReader {
         if (token != JsonToken.END_OBJECT) {
             throw NOT_STREAMABLE;
         }
-        if (out.size() < schema.fields().size()) {
-            Map<String, Object> ordered = new LinkedHashMap<>(schema.fields().size() * 2);
-            for (Field field : schema.fields()) {
-                ordered.put(field.name(), out.containsKey(field.name()) ? out.get(field.name())
-                        : JsonValues.of(field.schema(), absent(field.schema())));
+        if (kept == null && out.size() == schema.fields().size()) {
+            return out;
+        }
+        for (Field field : schema.fields()) {
+            if (!out.containsKey(field.name()) && (kept == null || kept.contains(field.name()))) {
+                out.put(field.name(), JsonValues.of(field.schema(), absent(field.schema())));
             }
-            return ordered;
         }
         return out;
     }

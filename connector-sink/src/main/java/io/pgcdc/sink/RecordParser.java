@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
@@ -20,6 +21,12 @@ import org.apache.kafka.connect.sink.SinkRecord;
 final class RecordParser {
 
     private static final BigInteger TWO_POW_64 = BigInteger.ONE.shiftLeft(64);
+
+    /** The envelope fields this parser reads; others may be left out of an envelope's fields. */
+    static final Set<String> ENVELOPE_FIELDS = Set.of("op", "before", "after", "source");
+    /** The source block fields this parser (and {@link TableNames}) reads. */
+    static final Set<String> SOURCE_FIELDS = Set.of("schema", "table", "lsn_commit", "change_index", "sequence", "lsn",
+            "ts_us", "ts_ms", "unchanged_toast");
 
     private final TableNames tableNames;
     private final JsonRecordReader jsonValues = new JsonRecordReader();

@@ -1,6 +1,7 @@
 package io.pgcdc.sink;
 
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Resolves {@code table.name.format} for a record. The format's first dot outside a placeholder
@@ -13,6 +14,11 @@ final class TableNames {
     /** Index of the format's separating dot, or -1. */
     private final int separator;
 
+    /** The last names resolved, and to what. */
+    private record Resolved(String topic, String schema, String table, TableRef ref) { }
+
+    private Resolved last;
+
     TableNames(String format) {
         this.format = format;
         this.separator = separator(format);
@@ -21,6 +27,18 @@ final class TableNames {
     TableRef resolve(String topic, Map<String, Object> source) {
         String schema = source == null ? null : asString(source.get("schema"));
         String table = source == null ? null : asString(source.get("table"));
+        // Records come in runs of one table: a run resolves the format once.
+        Resolved last = this.last;
+        if (last != null && last.topic().equals(topic) && Objects.equals(last.schema(), schema)
+                && Objects.equals(last.table(), table)) {
+            return last.ref();
+        }
+        TableRef ref = substitute(topic, schema, table);
+        this.last = new Resolved(topic, schema, table, ref);
+        return ref;
+    }
+
+    private TableRef substitute(String topic, String schema, String table) {
         if (schema == null || table == null) {
             String[] segments = topic.split("\\.");
             table = segments[segments.length - 1];

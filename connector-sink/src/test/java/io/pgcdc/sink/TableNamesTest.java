@@ -33,4 +33,14 @@ class TableNamesTest {
         assertEquals(new TableRef("public", "orders"), new TableNames("${topic}").resolve("orders", null));
         assertEquals(new TableRef("public", "t_orders"), new TableNames("t_${source.table}").resolve("app.public.orders", null));
     }
+
+    @Test
+    void eachRecordOfARunIsResolvedByItsOwnNames() {
+        TableNames names = new TableNames("olap.${source.table}_${topic}");
+        assertEquals(new TableRef("olap", "a_t"), names.resolve("t", java.util.Map.of("schema", "s", "table", "a")));
+        assertEquals(new TableRef("olap", "a_t"), names.resolve("t", java.util.Map.of("schema", "s", "table", "a")));
+        assertEquals(new TableRef("olap", "b_t"), names.resolve("t", java.util.Map.of("schema", "s", "table", "b")));
+        assertEquals(new TableRef("olap", "b_u"), names.resolve("u", java.util.Map.of("schema", "s", "table", "b")));
+        assertEquals(new TableRef("olap", "u_u"), names.resolve("u", null));
+    }
 }
