@@ -63,8 +63,11 @@ final class JsonRecordReader {
 
     private static final NotStreamable NOT_STREAMABLE = new NotStreamable();
 
-    /** The schema last seen on a topic, as its serialized bytes and as JsonConverter read it. */
-    private record KnownSchema(byte[] json, Schema schema) { }
+    /**
+     * The schema last seen on a topic, as its serialized bytes and as JsonConverter read it, with the
+     * fields of its records worth reading (null for all).
+     */
+    private record KnownSchema(byte[] json, Schema schema, Set<String> kept) { }
 
     private final JsonConverter withSchemas = converter(true);
     private final JsonConverter schemaless = converter(false);
@@ -82,7 +85,7 @@ final class JsonRecordReader {
         int payloadStart = known == null ? -1 : payloadStart(json, known.json());
         if (payloadStart >= 0) {
             try {
-                return streamed(json, payloadStart, known.schema(), fieldsOf);
+                return streamed(json, payloadStart, known, fieldsOf);
             } catch (NotStreamable | IOException e) {
                 // JsonConverter reads it, and says what is wrong with it
             }
@@ -108,7 +111,9 @@ final class JsonRecordReader {
         return payloadStart;
     }
 
-    private Value streamed(byte[] json, int payloadStart, Schema schema, FieldsOf fieldsOf) throws IOException, NotStreamable {
+    private Value streamed(byte[] json, int payloadStart, KnownSchema known, FieldsOf fieldsOf)
+            throws IOException, NotStreamable {
+        Schema schema = known.schema();
         try (JsonParser parser = FACTORY.createParser(json, payloadStart, json.length - 1 - payloadStart)) {
             JsonToken token = parser.nextToken();
             Value value;
@@ -116,7 +121,7 @@ final class JsonRecordReader {
                 Object absent = absent(schema);
                 value = absent == null ? null : new Value(schema, fieldsOf.read(schema, absent));
             } else if (token == JsonToken.START_OBJECT) {
-                value = new Value(schema, fields(parser, schema, isEnvelope(schema) ? RecordParser.ENVELOPE_FIELDS : null));
+                value = new Value(schema, fields(parser, schema, known.kept()));
             } else {
                 throw NOT_STREAMABLE;
             }
@@ -182,7 +187,8 @@ final class JsonRecordReader {
             if (start == SCHEMA_PREFIX.length) {
                 byte[] schemaJson = Arrays.copyOfRange(json, start, end);
                 if (payloadStart(json, schemaJson) >= 0) {
-                    lastSchemaByTopic.put(topic, new KnownSchema(schemaJson, schema));
+                    lastSchemaByTopic.put(topic, new KnownSchema(schemaJson, schema,
+                            isEnvelope(schema) ? RecordParser.ENVELOPE_FIELDS : null));
                 }
             }
         } catch (IOException e) {
@@ -208,7 +214,7 @@ final class JsonRecordReader {
             Field field = field(schema, parser.currentName(), position++);
             token = parser.nextToken();
             if (field == null || kept != null && !kept.contains(field.name())) {
-                parser.skipChildren(); // JsonConverter ignores fields its schema does not have
+                parser.skipChildren(); // JsonConverter too ignores fields its schema does not have
                 continue;
             }
             if (token == JsonToken.START_OBJECT && RecordParser.isRow(field) && field.schema().type() == Schema.Type.STRUCT) {

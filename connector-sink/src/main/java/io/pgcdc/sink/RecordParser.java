@@ -16,7 +16,8 @@ import org.apache.kafka.connect.sink.SinkRecord;
  * Reads the four accepted record shapes into {@link RowChange}s: this project's source
  * envelope, Debezium's PostgreSQL envelope, flat Struct rows and schemaless JSON maps. An
  * envelope (with or without schema) is recognised by its {@code op} and {@code before} or
- * {@code after} fields; anything else is a row to upsert.
+ * {@code after} fields; anything else is a row to upsert. Each may come as the worker's
+ * converter made it (Struct or map) or as JsonConverter's bytes, which {@link JsonRecordReader} reads.
  */
 final class RecordParser {
 
