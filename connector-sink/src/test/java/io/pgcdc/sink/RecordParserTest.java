@@ -32,7 +32,7 @@ class RecordParserTest {
             .field("ts", SchemaBuilder.int64().name("io.debezium.time.MicroTimestamp").optional().build())
             .field("doc", SchemaBuilder.string().name("io.debezium.data.Json").optional().build())
             .build();
-    private static final Schema SOURCE = SchemaBuilder.struct()
+    static final Schema SOURCE = SchemaBuilder.struct()
             .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
             .field("ts_us", Schema.INT64_SCHEMA).field("lsn_commit", Schema.INT64_SCHEMA)
             .field("change_index", Schema.INT32_SCHEMA)
