@@ -60,8 +60,9 @@ public final class Benchmarks {
             // (or by autovacuum while it runs): every sink starts on a table in the same state.
             bed.olap().execute("VACUUM (FREEZE, ANALYZE) " + target);
         }
-        bed.topics().create(SourceBenchmark.pgcdcTopic(table));
-        bed.topics().create(SourceBenchmark.debeziumTopic(table));
+        for (String topic : SourceBenchmark.topics(table)) {
+            bed.topics().create(topic);
+        }
 
         workload.run(bed.oltp(), table, rows);
         String endLsn = bed.oltp().queryValue("SELECT pg_current_wal_lsn()");
@@ -75,8 +76,9 @@ public final class Benchmarks {
         for (String target : targets) {
             bed.olap().execute("DROP TABLE " + target);
         }
-        bed.topics().delete(SourceBenchmark.pgcdcTopic(table));
-        bed.topics().delete(SourceBenchmark.debeziumTopic(table));
+        for (String topic : SourceBenchmark.topics(table)) {
+            bed.topics().delete(topic);
+        }
         return new Report.Row(workload, rows, source, sink);
     }
 

@@ -1,6 +1,7 @@
 package io.pgcdc.benchmarks;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,7 +16,7 @@ final class Contenders {
     private Contenders() {
     }
 
-    static Map<String, String> pgcdcSource(Database oltp, String slot, String publication, String table) {
+    static Map<String, String> pgcdcSource(Database oltp, String slot, String publication, String table, String prefix) {
         Map<String, String> c = database(oltp);
         c.put("connector.class", "io.pgcdc.source.PgSourceConnector");
         c.put("slot.name", slot);
@@ -23,11 +24,11 @@ final class Contenders {
         c.put("publication.autocreate.mode", "disabled");
         c.put("snapshot.mode", "never");
         c.put("table.include.list", "public\\." + table);
-        c.put("topic.prefix", "pgcdc");
+        c.put("topic.prefix", prefix);
         return c;
     }
 
-    static Map<String, String> debeziumSource(Database oltp, String slot, String publication, String table) {
+    static Map<String, String> debeziumSource(Database oltp, String slot, String publication, String table, String prefix) {
         Map<String, String> c = database(oltp);
         c.put("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
         c.put("plugin.name", "pgoutput");
@@ -36,7 +37,17 @@ final class Contenders {
         c.put("publication.autocreate.mode", "disabled");
         c.put("snapshot.mode", "no_data");
         c.put("table.include.list", "public\\." + table);
-        c.put("topic.prefix", "dbz");
+        c.put("topic.prefix", prefix);
+        return c;
+    }
+
+    /** A source writing through pgcdc's SchemaCachingJsonConverter: JsonConverter's bytes, its schemas cached. */
+    static Map<String, String> withSchemaCachingConverter(Map<String, String> source) {
+        Map<String, String> c = new HashMap<>(source);
+        for (String role : List.of("key", "value")) {
+            c.put(role + ".converter", "io.pgcdc.source.SchemaCachingJsonConverter");
+            c.put(role + ".converter.schemas.enable", "true");
+        }
         return c;
     }
 

@@ -54,7 +54,8 @@ final class LatencyBenchmark {
                             + " FOR EACH ROW EXECUTE FUNCTION stamp_arrival()");
             bed.topics().create(topic);
             HeapPeak.reset();
-            bed.startConnector("pgcdc-source-latency", Contenders.pgcdcSource(bed.oltp(), SLOT, "bench_" + TABLE, TABLE));
+            bed.startConnector("pgcdc-source-latency", Contenders.pgcdcSource(bed.oltp(), SLOT, "bench_" + TABLE, TABLE,
+                    SourceBenchmark.PGCDC));
             bed.startConnector("pgcdc-sink-latency", Contenders.pgcdcSink(bed.olap(), topic, target, true));
             try {
                 awaitSlot();

@@ -42,7 +42,8 @@ final class Report {
     String lastLines() {
         Row r = rows.get(rows.size() - 1);
         return "  source rows/s: pgcdc " + r.source().pgcdc().rate() + ", Debezium " + r.source().debezium().rate()
-                + ", pg_recvlogical " + r.source().recvlogical().rate() + "\n"
+                + ", pg_recvlogical " + r.source().recvlogical().rate() + "; with SchemaCachingJsonConverter: pgcdc "
+                + r.source().pgcdcCached().rate() + ", Debezium " + r.source().debeziumCached().rate() + "\n"
                 + "  sink rows/s:   pgcdc " + r.sink().pgcdc().rate() + ", Debezium JDBC " + r.sink().debezium().rate()
                 + ", direct JDBC " + r.sink().direct().rate();
     }
@@ -75,6 +76,16 @@ final class Report {
                     s.pgcdc().rate(), s.debezium().rate(), s.recvlogical().rate(), s.pgcdc().ratioTo(s.debezium()),
                     s.pgcdc().ratioTo(s.recvlogical()), s.pgcdc().heapText(), s.debezium().heapText()));
         }
+        md.append("\nThe same, both sources writing through pgcdc's `SchemaCachingJsonConverter` (JsonConverter's bytes, "
+                + "each schema's JSON cached rather than written out again per record):\n\n");
+        md.append("| workload | pgcdc | Debezium | pgcdc / Debezium | pgcdc / ceiling | heap pgcdc | heap Debezium |\n");
+        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        for (Row r : rows) {
+            SourceBenchmark.Result s = r.source();
+            md.append(String.format("| %s | %s | %s | %s | %s | %s | %s |%n", r.workload().description(),
+                    s.pgcdcCached().rate(), s.debeziumCached().rate(), s.pgcdcCached().ratioTo(s.debeziumCached()),
+                    s.pgcdcCached().ratioTo(s.recvlogical()), s.pgcdcCached().heapText(), s.debeziumCached().heapText()));
+        }
         md.append("\n## Sink: rows/s from the topic our source filled (from the first statement's rows visible in the target to the last row)\n\n");
         md.append("| workload | rows | pgcdc | pgcdc given Structs | Debezium JDBC | direct JDBC JSON-array (ceiling) "
                 + "| pgcdc / Debezium | pgcdc given Structs / Debezium | pgcdc / ceiling | heap pgcdc | heap Debezium |\n");
@@ -99,7 +110,8 @@ final class Report {
                 - Source: each contender has its own slot on one publication, created before the workload; the workload \
                 is written with no connector running, then each contender in turn drains the backlog alone \
                 (pg_recvlogical with pgoutput proto 1 into /dev/null, then pgcdc, then Debezium with \
-                `snapshot.mode=no_data`). Topics are stamped by the broker (LogAppendTime); pg_recvlogical is timed \
+                `snapshot.mode=no_data`, then both again with `SchemaCachingJsonConverter` as their connectors' \
+                `key.converter` and `value.converter`). Topics are stamped by the broker (LogAppendTime); pg_recvlogical is timed \
                 from process start to `--endpos`.
                 - Sink: the sinks read the same topic (pgcdc's change events, written by JsonConverter with schemas) \
                 from its beginning, 10,000 records per poll and per statement. pgcdc reads JsonConverter's bytes \

@@ -12,7 +12,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class SourceBenchmark {
 
-    record Result(Measurement pgcdc, Measurement debezium, Measurement recvlogical) { }
+    /**
+     * @param pgcdcCached    pgcdc writing through its SchemaCachingJsonConverter (the same bytes as JsonConverter)
+     * @param debeziumCached Debezium writing through the same converter
+     */
+    record Result(Measurement pgcdc, Measurement debezium, Measurement recvlogical, Measurement pgcdcCached,
+            Measurement debeziumCached) { }
+
+    static final String PGCDC = "pgcdc";
+    private static final String DEBEZIUM = "dbz";
+    private static final String PGCDC_CACHED = "pgcdcc";
+    private static final String DEBEZIUM_CACHED = "dbzc";
 
     private final TestBed bed;
 
@@ -21,25 +31,39 @@ final class SourceBenchmark {
     }
 
     static List<String> slots(String table) {
-        return List.of("pgcdc_" + table, "dbz_" + table, "recv_" + table);
+        return List.of("pgcdc_" + table, "dbz_" + table, "recv_" + table, "pgcdcc_" + table, "dbzc_" + table);
+    }
+
+    static List<String> topics(String table) {
+        return List.of(pgcdcTopic(table), debeziumTopic(table), topic(PGCDC_CACHED, table), topic(DEBEZIUM_CACHED, table));
     }
 
     static String pgcdcTopic(String table) {
-        return "pgcdc.public." + table;
+        return topic(PGCDC, table);
     }
 
     static String debeziumTopic(String table) {
-        return "dbz.public." + table;
+        return topic(DEBEZIUM, table);
+    }
+
+    private static String topic(String prefix, String table) {
+        return prefix + ".public." + table;
     }
 
     /** @param endLsn the WAL position after the workload's last commit */
     Result run(String table, String publication, long rows, String endLsn) {
         Measurement recvlogical = recvlogical("recv_" + table, publication, rows, endLsn);
         Measurement pgcdc = connector("pgcdc-source-" + table,
-                Contenders.pgcdcSource(bed.oltp(), "pgcdc_" + table, publication, table), pgcdcTopic(table), rows);
+                Contenders.pgcdcSource(bed.oltp(), "pgcdc_" + table, publication, table, PGCDC), pgcdcTopic(table), rows);
         Measurement debezium = connector("debezium-source-" + table,
-                Contenders.debeziumSource(bed.oltp(), "dbz_" + table, publication, table), debeziumTopic(table), rows);
-        return new Result(pgcdc, debezium, recvlogical);
+                Contenders.debeziumSource(bed.oltp(), "dbz_" + table, publication, table, DEBEZIUM), debeziumTopic(table), rows);
+        Measurement pgcdcCached = connector("pgcdc-cached-source-" + table, Contenders.withSchemaCachingConverter(
+                Contenders.pgcdcSource(bed.oltp(), "pgcdcc_" + table, publication, table, PGCDC_CACHED)),
+                topic(PGCDC_CACHED, table), rows);
+        Measurement debeziumCached = connector("debezium-cached-source-" + table, Contenders.withSchemaCachingConverter(
+                Contenders.debeziumSource(bed.oltp(), "dbzc_" + table, publication, table, DEBEZIUM_CACHED)),
+                topic(DEBEZIUM_CACHED, table), rows);
+        return new Result(pgcdc, debezium, recvlogical, pgcdcCached, debeziumCached);
     }
 
     /** Rows/s from the first to the last record landing in Kafka: the connector's start-up is not counted. */

@@ -103,8 +103,20 @@ final class JsonRows {
     static void writeValue(JsonGenerator generator, TargetTable.Column column, Object value) throws IOException {
         if (value == null) {
             generator.writeNull();
+        } else if (column.isJsonb()) {
+            // The document itself, in a one-element array: see PgDialect. Its text was checked to be
+            // exactly one JSON value (problem), so it cannot spill into the rows around it.
+            generator.writeStartArray();
+            if (value instanceof RawJson json) {
+                generator.writeRawValue(json.text());
+            } else if (value instanceof String text) {
+                generator.writeRawValue(text);
+            } else {
+                writeNested(generator, value);
+            }
+            generator.writeEndArray();
         } else if (value instanceof RawJson json) {
-            generator.writeString(json.text()); // a JSON column's document travels as a string: see PgDialect
+            generator.writeString(json.text()); // a json column's document travels as a string: see PgDialect
         } else if (value instanceof DurationMicros d) {
             if (column.isInterval()) {
                 generator.writeString(d.micros() + " microseconds");

@@ -156,19 +156,24 @@ final class PgDialect {
     private static String value(TargetTable table, String column, String qualifier) {
         TargetTable.Column target = table.columns().get(column);
         String value = qualifier + quote(column);
+        if (target.isJsonb()) {
+            return "(" + value + " -> 0)";
+        }
         return target.isJson() ? value + "::" + target.sqlType() : value;
     }
 
     /**
-     * The JSON rows as a recordset with the target's column types, except that JSON documents travel
-     * as JSON strings, read as text and cast by {@link #value}: a document that is JSON {@code null}
-     * would otherwise become SQL NULL, and a raw document could not hide anything in the array.
+     * The JSON rows as a recordset with the target's column types, except for documents. A document
+     * read as a field would turn JSON {@code null} into SQL NULL, so a jsonb document travels in a
+     * one-element array, taken out by {@link #value}: PostgreSQL parses it once, with the whole
+     * parameter, and copies it from there. A json document travels as a string, read as text and cast,
+     * because json keeps its text as written (spacing, key order, duplicate keys) and jsonb would not.
      */
     private static String recordset(TargetTable table, List<String> columns, List<String> extraDefinitions) {
         StringJoiner definitions = new StringJoiner(", ");
         for (String column : columns) {
             TargetTable.Column target = table.columns().get(column);
-            definitions.add(quote(column) + " " + (target.isJson() ? "text" : target.sqlType()));
+            definitions.add(quote(column) + " " + (target.isJsonb() ? "jsonb" : target.isJson() ? "text" : target.sqlType()));
         }
         extraDefinitions.forEach(definitions::add);
         return "jsonb_to_recordset(?::jsonb) AS d(" + definitions + ")";

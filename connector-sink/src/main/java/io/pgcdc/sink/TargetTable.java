@@ -16,6 +16,10 @@ public record TargetTable(TableRef ref, Map<String, Column> columns, List<String
             return typeName.equals("json") || typeName.equals("jsonb");
         }
 
+        boolean isJsonb() {
+            return typeName.equals("jsonb");
+        }
+
         boolean isBytea() {
             return typeName.equals("bytea");
         }

@@ -48,7 +48,7 @@ class JsonRowsTest {
         values.put("arr", java.util.Arrays.asList("a\"b", null));
         String json = JsonRows.upserts(TABLE, List.of(row(values, BigInteger.TEN)),
                 List.of("id", "doc", "bin", "f", "n", "arr", "pos"), "pos", null);
-        assertEquals("[{\"id\":1,\"doc\":\"{\\\"a\\\":[1,\\\"x\\\"]}\",\"bin\":\"\\\\xdead\",\"f\":\"NaN\","
+        assertEquals("[{\"id\":1,\"doc\":[{\"a\":[1,\"x\"]}],\"bin\":\"\\\\xdead\",\"f\":\"NaN\","
                 + "\"n\":1.000000000000000000001,\"arr\":[\"a\\\"b\",null],\"pos\":10}]", json);
     }
 

@@ -45,13 +45,20 @@ class PgDialectTest {
     }
 
     @Test
-    void jsonDocumentsTravelAsStringsAndAreCastSoThatJsonNullStaysADocument() {
+    void jsonbDocumentsTravelInOneElementArraysSoThatJsonNullStaysADocument() {
         TargetTable docs = table("public", "docs", List.of("id"), "id", "int", "doc", "jsonb");
-        assertEquals("WITH w AS (INSERT INTO \"public\".\"docs\" AS t (\"id\", \"doc\") SELECT \"id\", \"doc\"::jsonb "
-                + "FROM jsonb_to_recordset(?::jsonb) AS d(\"id\" int, \"doc\" text) "
+        assertEquals("WITH w AS (INSERT INTO \"public\".\"docs\" AS t (\"id\", \"doc\") SELECT \"id\", (\"doc\" -> 0) "
+                + "FROM jsonb_to_recordset(?::jsonb) AS d(\"id\" int, \"doc\" jsonb) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"doc\" = excluded.\"doc\"" + COUNTED,
                 PgDialect.upsert(docs, List.of("id", "doc"), GuardMode.NONE, null));
-        assertEquals("SELECT count(\"doc\"::jsonb) FROM jsonb_to_recordset(?::jsonb) AS d(\"doc\" text)",
+        assertEquals("SELECT count((\"doc\" -> 0)) FROM jsonb_to_recordset(?::jsonb) AS d(\"doc\" jsonb)",
+                PgDialect.convert(docs, "doc"));
+    }
+
+    @Test
+    void jsonDocumentsTravelAsStringsAndAreCastSoThatTheirTextIsKept() {
+        TargetTable docs = table("public", "docs", List.of("id"), "id", "int", "doc", "json");
+        assertEquals("SELECT count(\"doc\"::json) FROM jsonb_to_recordset(?::jsonb) AS d(\"doc\" text)",
                 PgDialect.convert(docs, "doc"));
     }
 
