@@ -12,6 +12,8 @@ import java.util.List;
  */
 public final class Benchmarks {
 
+    private static final double WARM_UP_SCALE = 0.05;
+
     private Benchmarks() {
     }
 
@@ -24,8 +26,13 @@ public final class Benchmarks {
         Report report = new Report(options.scale(), Machine.describe());
         try (TestBed bed = TestBed.start(pluginPath)) {
             report.setPostgres(bed.oltp().queryValue("SHOW server_version"));
+            // Every contender's code (and the worker's, the broker's, the converter's) is compiled by the JIT
+            // before anything is timed; otherwise the first contender to run pays for it.
+            long warmUpRows = Workload.INSERTS.rows(Math.min(options.scale(), WARM_UP_SCALE));
+            System.out.println("Warm-up: every contender on " + String.format("%,d", warmUpRows) + " inserts (not reported) ...");
+            measure(bed, Workload.INSERTS, "warm_up", warmUpRows);
             for (Workload workload : options.workloads()) {
-                report.add(measure(bed, workload, workload.rows(options.scale())));
+                report.add(measure(bed, workload, workload.table(), workload.rows(options.scale())));
                 System.out.println(report.lastLines());
             }
             Duration latencyDuration = Duration.ofSeconds(Math.max(10, Math.round(60 * options.scale())));
@@ -40,8 +47,8 @@ public final class Benchmarks {
         System.out.println("Written to " + out.toAbsolutePath());
     }
 
-    private static Report.Row measure(TestBed bed, Workload workload, long rows) throws Exception {
-        String table = workload.table();
+    /** @param table names the workload's tables, slots, topics and connectors: a name is not reused within a run */
+    private static Report.Row measure(TestBed bed, Workload workload, String table, long rows) throws Exception {
         String publication = "bench_" + table;
         List<String> targets = List.of(SinkBenchmark.pgcdcTarget(table), SinkBenchmark.pgcdcStructsTarget(table),
                 SinkBenchmark.debeziumTarget(table),

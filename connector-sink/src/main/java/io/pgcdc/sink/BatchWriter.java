@@ -257,13 +257,16 @@ final class BatchWriter implements AutoCloseable {
     }
 
     /**
-     * Whether two changes have the same op and the same fields in the same order. The changes parsed
-     * from one schema do, and a batch is mostly long runs of them: what depends only on the fields
-     * (which are written, which the table lacks, the statement's columns) is worked out once per run.
+     * Whether two changes have the same op and the same fields. The changes parsed from one schema do,
+     * and a batch is mostly long runs of them: what depends only on the fields (which are written,
+     * which the table lacks, the statement's columns) is worked out once per run.
      */
     private static boolean sameShape(RowChange a, RowChange b) {
         if (a.op() != b.op() || a.columns().size() != b.columns().size()) {
             return false;
+        }
+        if (a.shape() != null && a.shape() == b.shape()) {
+            return true; // walking two maps per change took a third of the writer thread's time
         }
         Iterator<String> other = b.columns().keySet().iterator();
         for (String field : a.columns().keySet()) {

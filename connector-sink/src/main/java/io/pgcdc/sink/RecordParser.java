@@ -59,7 +59,7 @@ final class RecordParser {
         boolean envelope = fields.containsKey("op") && (fields.containsKey("after") || fields.containsKey("before"));
         if (!envelope) {
             return new RowChange(tableNames.resolve(record.topic(), null), RowChange.Op.UPSERT, fields, value.schema(), null,
-                    null, record);
+                    null, record, RowChange.shapeOf(value.schema(), fields));
         }
         Schema schema = value.schema() == null ? null : rowSchema(value.schema());
         Object op = fields.get("op");
@@ -71,9 +71,11 @@ final class RecordParser {
         switch (String.valueOf(op)) {
             case "c":
             case "r":
-            case "u":
-                return new RowChange(table, RowChange.Op.UPSERT, row(fields.get("after"), source, record, "after"),
-                        schema, position, commitMicros, record);
+            case "u": {
+                Map<String, Object> after = row(fields.get("after"), source, record, "after");
+                return new RowChange(table, RowChange.Op.UPSERT, after, schema, position, commitMicros, record,
+                        RowChange.shapeOf(schema, after));
+            }
             case "d": {
                 Map<String, Object> identity = new LinkedHashMap<>(keyFields(record));
                 Object before = fields.get("before");

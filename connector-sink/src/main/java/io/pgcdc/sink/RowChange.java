@@ -15,9 +15,22 @@ import org.apache.kafka.connect.sink.SinkRecord;
  *                     schemaless records: what tables are created and evolved from
  * @param position     the source position (commit order, then order within the transaction), or null
  * @param commitMicros the source commit time in microseconds since the epoch, or null
+ * @param shape        non-null when {@code columns} hold exactly the fields of {@code schema}: changes of one op
+ *                     with the same shape have the same fields, known without comparing them
  */
 public record RowChange(TableRef table, Op op, Map<String, Object> columns, Schema schema, BigInteger position, Long commitMicros,
-                        SinkRecord record) {
+                        SinkRecord record, Schema shape) {
 
     public enum Op { UPSERT, DELETE }
+
+    /** A change whose fields are not known to be its schema's. */
+    public RowChange(TableRef table, Op op, Map<String, Object> columns, Schema schema, BigInteger position, Long commitMicros,
+                     SinkRecord record) {
+        this(table, op, columns, schema, position, commitMicros, record, null);
+    }
+
+    /** {@code schema} when {@code fields} (read from a record of that struct schema) hold all of its fields. */
+    static Schema shapeOf(Schema schema, Map<String, Object> fields) {
+        return schema != null && schema.type() == Schema.Type.STRUCT && fields.size() == schema.fields().size() ? schema : null;
+    }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +62,11 @@ class RecordParserTest {
         assertEquals(BigInteger.valueOf(100).shiftLeft(64).add(BigInteger.valueOf(3)), change.position());
         assertEquals(5L, change.commitMicros());
         assertEquals(ROW, change.schema(), "the row's schema, what auto.create reads");
+        assertNull(change.shape(), "a column left out: its fields are not all of its schema's");
+        source.put("unchanged_toast", List.of());
+        RowChange whole = parser.parse(record("cdc.public.orders", ENVELOPE,
+                new Struct(ENVELOPE).put("after", after).put("source", source).put("op", "u")));
+        assertSame(ROW, whole.shape(), "every field of its row schema");
     }
 
     @Test
@@ -75,6 +81,7 @@ class RecordParserTest {
         assertEquals(RowChange.Op.DELETE, change.op());
         assertEquals(4L, change.columns().get("id"));
         assertEquals(ROW, change.schema());
+        assertNull(change.shape(), "a delete's identity is not its row");
     }
 
     @Test
@@ -97,10 +104,12 @@ class RecordParserTest {
         assertEquals(RowChange.Op.UPSERT, fromStruct.op());
         assertNull(fromStruct.position());
         assertEquals(ROW, fromStruct.schema());
+        assertSame(ROW, fromStruct.shape());
         RowChange fromMap = parser.parse(record("orders", null, Map.of("id", 1, "total", 2.5)));
         assertEquals(new TableRef("public", "orders"), fromMap.table());
         assertEquals(2.5, fromMap.columns().get("total"));
         assertNull(fromMap.schema());
+        assertNull(fromMap.shape());
     }
 
     @Test
