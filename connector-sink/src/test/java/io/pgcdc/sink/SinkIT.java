@@ -246,7 +246,7 @@ class SinkIT {
         pg.execute(DB, "CREATE TYPE mood AS ENUM ('sad', 'happy')",
                 "CREATE TABLE typed (id int PRIMARY KEY, n numeric(20,6), ts timestamp, tstz timestamptz, d date, t time, "
                         + "u uuid, j jsonb, b bytea, ok boolean, e mood, arr int[], tags text[], iv interval, f double precision, "
-                        + "updated_at timestamptz)");
+                        + "updated_at timestamptz, jt json)");
         Schema row = SchemaBuilder.struct().optional()
                 .field("id", Schema.INT32_SCHEMA)
                 .field("n", Decimal.builder(6).optional().build())
@@ -264,6 +264,7 @@ class SinkIT {
                 .field("iv", SchemaBuilder.string().name("io.debezium.time.Interval").optional().build())
                 .field("f", Schema.OPTIONAL_FLOAT64_SCHEMA)
                 .field("updated_at", SchemaBuilder.string().name("io.debezium.time.ZonedTimestamp").optional().build())
+                .field("jt", SchemaBuilder.string().name("io.debezium.data.Json").optional().build())
                 .build();
         Schema envelope = envelope(row);
         long micros = java.time.LocalDateTime.of(2024, 2, 29, 13, 14, 15).toEpochSecond(java.time.ZoneOffset.UTC)
@@ -273,7 +274,8 @@ class SinkIT {
                 .put("u", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11").put("j", "{\"a\": [1, \"x\"]}")
                 .put("b", new byte[] {(byte) 0xde, (byte) 0xad}).put("ok", true).put("e", "happy")
                 .put("arr", java.util.Arrays.asList(1, null, 3)).put("tags", List.of("a b", "c,d"))
-                .put("iv", "P1Y2M3DT4H5M6.5S").put("f", 1.5e-7).put("updated_at", "2024-01-01T00:00:00Z");
+                .put("iv", "P1Y2M3DT4H5M6.5S").put("f", 1.5e-7).put("updated_at", "2024-01-01T00:00:00Z")
+                .put("jt", "{\"b\": 1,  \"a\": [2], \"a\": 3}");
         send("cdc.public.typed", WITH_SCHEMAS, envelope, change(envelope, "typed", "c", null, value, 5, 0, null));
         producer.flush();
         connect.configureConnector("typed", sinkConfig("cdc.public.typed", true));
@@ -286,6 +288,9 @@ class SinkIT {
         send("cdc.public.typed", WITH_SCHEMAS, envelope, change(envelope, "typed", "c", null, jsonNull, 6, 0, null));
         producer.flush();
         awaitRows("SELECT id, j IS NULL, jsonb_typeof(j) FROM typed WHERE id = 2", List.of("2|f|null"));
+        // A json column keeps its document's text as written; SQL NULL stays NULL.
+        assertEquals(List.of("1|{\"b\": 1,  \"a\": [2], \"a\": 3}", "2|SQL NULL"),
+                rows("SELECT id, coalesce(jt::text, 'SQL NULL') FROM typed ORDER BY id"));
         connect.deleteConnector("typed");
 
         // The same records read by the sink from JsonConverter's bytes land exactly alike.
@@ -295,7 +300,7 @@ class SinkIT {
         bytes.put("key.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
         bytes.put("table.name.format", "public.typed_bytes");
         connect.configureConnector("typed-bytes", bytes);
-        String all = "SELECT id, n, ts, tstz, d, t, u, j, b, ok, e, arr, tags, iv, f, updated_at FROM %s ORDER BY id";
+        String all = "SELECT id, n, ts, tstz, d, t, u, j, b, ok, e, arr, tags, iv, f, updated_at, jt::text FROM %s ORDER BY id";
         List<String> typed = rows(String.format(all, "typed"));
         assertEquals(2, typed.size());
         awaitRows(String.format(all, "typed_bytes"), typed);
