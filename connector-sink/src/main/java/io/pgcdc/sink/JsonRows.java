@@ -24,6 +24,10 @@ final class JsonRows {
 
     private static final JsonFactory FACTORY = new JsonFactory();
 
+    /** PostgreSQL numeric's limits: digits after the point, and before it. */
+    private static final int NUMERIC_MAX_SCALE = 16383;
+    private static final int NUMERIC_MAX_INTEGER_DIGITS = 131072;
+
     private JsonRows() {
     }
 
@@ -202,11 +206,11 @@ final class JsonRows {
      */
     static String problem(TargetTable.Column column, Object value) {
         if (value instanceof RawJson json) {
-            return column.isJson() ? jsonProblem(json.text()) : textProblem(json.text());
+            return column.isJson() ? jsonProblem(json.text(), column.isJsonb()) : textProblem(json.text());
         }
         if (value instanceof String s) {
             if (column.isJson()) {
-                return jsonProblem(s);
+                return jsonProblem(s, column.isJsonb());
             }
             if (column.isBytea() && !s.startsWith("\\x")) {
                 try {
@@ -218,13 +222,13 @@ final class JsonRows {
             }
             return textProblem(s);
         }
-        return nestedProblem(value);
+        return nestedProblem(value, column.isJsonb());
     }
 
-    private static String nestedProblem(Object value) {
+    private static String nestedProblem(Object value, boolean jsonb) {
         if (value instanceof List<?> list) {
             for (Object element : list) {
-                String problem = nestedProblem(element);
+                String problem = nestedProblem(element, jsonb);
                 if (problem != null) {
                     return problem;
                 }
@@ -233,14 +237,14 @@ final class JsonRows {
             for (Map.Entry<?, ?> e : map.entrySet()) {
                 String problem = textProblem(String.valueOf(e.getKey()));
                 if (problem == null) {
-                    problem = nestedProblem(e.getValue());
+                    problem = nestedProblem(e.getValue(), jsonb);
                 }
                 if (problem != null) {
                     return problem;
                 }
             }
         } else if (value instanceof RawJson json) {
-            return jsonProblem(json.text());
+            return jsonProblem(json.text(), jsonb);
         } else if (value instanceof String s) {
             return textProblem(s);
         }
@@ -266,8 +270,29 @@ final class JsonRows {
         return null;
     }
 
+    /**
+     * Why jsonb, which stores numbers as PostgreSQL numeric, cannot hold a JSON number, or null. Only an
+     * exponent can take a number past numeric's digits (a number's text is at most 1000 characters); such a
+     * document would fail the whole parameter, not its own column.
+     */
+    private static String numericProblem(String number) {
+        if (number.indexOf('e') < 0 && number.indexOf('E') < 0) {
+            return null;
+        }
+        BigDecimal value = new BigDecimal(number);
+        if (value.scale() > NUMERIC_MAX_SCALE) {
+            return "has more than " + NUMERIC_MAX_SCALE + " digits after the decimal point (" + number
+                    + "), which jsonb cannot hold";
+        }
+        if (value.signum() != 0 && (long) value.precision() - value.scale() > NUMERIC_MAX_INTEGER_DIGITS) {
+            return "has more than " + NUMERIC_MAX_INTEGER_DIGITS + " digits before the decimal point (" + number
+                    + "), which jsonb cannot hold";
+        }
+        return null;
+    }
+
     /** Whether JSON text is exactly one JSON value whose strings PostgreSQL can hold. */
-    private static String jsonProblem(String text) {
+    private static String jsonProblem(String text, boolean jsonb) {
         try (JsonParser parser = FACTORY.createParser(text)) {
             JsonToken token = parser.nextToken();
             if (token == null) {
@@ -279,6 +304,11 @@ final class JsonRows {
                     String problem = textProblem(parser.getText());
                     if (problem != null) {
                         return "holds JSON text that " + problem;
+                    }
+                } else if (jsonb && token == JsonToken.VALUE_NUMBER_FLOAT) {
+                    String problem = numericProblem(parser.getText());
+                    if (problem != null) {
+                        return "holds a JSON number that " + problem;
                     }
                 }
                 depth += token.isStructStart() ? 1 : token.isStructEnd() ? -1 : 0;

@@ -86,6 +86,15 @@ class JsonRowsTest {
         assertTrue(JsonRows.problem(doc, "").contains("empty"));
         assertTrue(JsonRows.problem(doc, "{\"a\": \"\\u0000\"}").contains("NUL"), "an escaped NUL inside JSON");
         assertTrue(JsonRows.problem(doc, new RawJson("[1,")).contains("not valid JSON"));
+        // jsonb keeps numbers as numeric: an exponent can take one past its digits (PostgreSQL: "value overflows
+        // numeric format", for the whole parameter, naming no column).
+        assertTrue(JsonRows.problem(doc, "{\"a\": 1e1000000}").contains("more than 131072 digits before"));
+        assertTrue(JsonRows.problem(doc, List.of(Map.of("a", new RawJson("[1e-20000]")))).contains("more than 16383 digits after"));
+        assertTrue(JsonRows.problem(doc, "[0e-99999]").contains("more than 16383 digits after"));
+        // Each of these PostgreSQL takes (checked in psql, PostgreSQL 15).
+        assertNull(JsonRows.problem(doc, "{\"a\": 1e131071, \"b\": 1.5e-16382, \"c\": 0e1000000, \"d\": 0e-16383}"));
+        TargetTable.Column json = new TargetTable.Column("j", "json", "json");
+        assertNull(JsonRows.problem(json, "{\"a\": 1e1000000}"), "json keeps the number's text");
 
         assertNull(JsonRows.problem(bin, "3q0="));
         assertNull(JsonRows.problem(bin, "\\xdead"));
