@@ -62,9 +62,18 @@ final class ChunkReader implements AutoCloseable {
             }
             LinkedHashMap<String, String[]> rows = new LinkedHashMap<>();
             String lastKey = afterKey;
-            try (PreparedStatement ps = table.select(c, afterKey, config.incrementalChunkSize());
+            int size = config.incrementalChunkSize();
+            boolean more = false;
+            // One row more than a chunk tells whether this chunk is the table's last. Otherwise a table of a
+            // multiple of the chunk size ends with an empty chunk, which emits no record, and the finished
+            // snapshot would be stored only with the next change to arrive.
+            try (PreparedStatement ps = table.select(c, afterKey, size + 1);
                  ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
+                    if (rows.size() == size) {
+                        more = true;
+                        break;
+                    }
                     String[] values = table.values(rs);
                     lastKey = table.keyText(values);
                     rows.put(lastKey, values);
@@ -77,7 +86,7 @@ final class ChunkReader implements AutoCloseable {
                 ps.execute();
             }
             c.commit();
-            return new Chunk(table, watermark, visibility, rows, lastKey, rows.size() < config.incrementalChunkSize());
+            return new Chunk(table, watermark, visibility, rows, lastKey, !more);
         } catch (SQLException e) {
             close();
             if (e.getSQLState() != null && e.getSQLState().startsWith("42")) {
