@@ -35,6 +35,10 @@ public final class Benchmarks {
                 report.add(measure(bed, workload, workload.table(), workload.rows(options.scale())));
                 System.out.println(report.lastLines());
             }
+            // Latency at a steady load is measured on a settled server and heap: PostgreSQL's checkpoint and G1's
+            // collections of what the workloads left would otherwise fall into it.
+            bed.oltp().execute("CHECKPOINT");
+            System.gc();
             Duration latencyDuration = Duration.ofSeconds(Math.max(10, Math.round(60 * options.scale())));
             System.out.println("Latency: offering " + LatencyBenchmark.ROWS_PER_SECOND + " rows/s for "
                     + latencyDuration.toSeconds() + " s ...");

@@ -100,7 +100,7 @@ final class Report {
         md.append("\n## End-to-end latency through pgcdc source and sink\n\n");
         md.append("Commit (the row's `clock_timestamp()` at insert) to the row visible in OLAP (a row trigger's "
                 + "`clock_timestamp()`), at ").append(LatencyBenchmark.ROWS_PER_SECOND)
-                .append(" rows/s offered in 10-row transactions, after a 5 s warm-up: ")
+                .append(" rows/s offered in 10-row transactions, after a checkpoint, a full GC and a 5 s warm-up: ")
                 .append(latency == null ? "not run" : latency.describe());
         if (latency != null && latency.failure() == null) {
             md.append("; heap ").append(latency.heap());

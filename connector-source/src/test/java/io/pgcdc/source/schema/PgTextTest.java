@@ -50,6 +50,29 @@ class PgTextTest {
     }
 
     @Test
+    void timestampsWithZoneAreWrittenAsIsoInstantWritesThem() {
+        java.util.Random random = new java.util.Random(7);
+        long min = PgText.parseTimestampTz("4713-01-01 00:00:00+00 BC");
+        long max = PgText.parseTimestampTz("200000-12-31 23:59:59.999999+00");
+        for (int i = 0; i < 100_000; i++) {
+            long micros = switch (i % 4) {
+                case 0 -> random.nextLong(min, max);
+                case 1 -> random.nextLong(min, max) / 1000 * 1000;
+                case 2 -> random.nextLong(min, max) / 1_000_000 * 1_000_000;
+                default -> random.nextLong(-10_000_000_000_000L, 10_000_000_000_000L); // 1653-2286
+            };
+            assertEquals(java.time.format.DateTimeFormatter.ISO_INSTANT.format(java.time.Instant.ofEpochSecond(
+                    Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)),
+                    PgText.formatTimestampTz(micros), "at " + micros);
+        }
+        assertEquals("-0001-12-31T23:59:59.001Z", PgText.formatTimestampTz(PgText.parseTimestampTz("0001-01-01 00:00:00.001+00:00:01 BC")));
+        assertEquals("0000-01-01T00:00:00.500Z", PgText.formatTimestampTz(PgText.parseTimestampTz("0001-01-01 00:00:00.5+00 BC")));
+        assertEquals("9999-12-31T23:59:59.000001Z", PgText.formatTimestampTz(PgText.parseTimestampTz("9999-12-31 23:59:59.000001+00")));
+        assertEquals("+10000-01-01T00:00:00Z", PgText.formatTimestampTz(PgText.parseTimestampTz("10000-01-01 00:00:00+00")));
+        assertEquals("-0001-12-31T00:00:00Z", PgText.formatTimestampTz(PgText.parseTimestampTz("0002-12-31 00:00:00+00 BC")));
+    }
+
+    @Test
     void byteaHex() {
         assertArrayEquals(new byte[] {0, (byte) 0xff, 0x10}, PgText.parseBytea("\\x00ff10"));
         assertThrows(IllegalArgumentException.class, () -> PgText.parseBytea("\\000"));
