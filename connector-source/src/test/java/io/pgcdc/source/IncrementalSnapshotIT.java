@@ -111,6 +111,14 @@ class IncrementalSnapshotIT {
                 pg.queryValue(DB, "SELECT active FROM pg_replication_slots WHERE slot_name = '" + slot + "'")));
     }
 
+    /** A source that takes no initial snapshot: the table's rows reach the topic only through a signalled one. */
+    private static void startStreamingOnly(ForkedConnectWorker worker, String name, String table, int chunkSize) throws Exception {
+        Map<String, String> config = sourceConfig(pg, DB, name, "public\\." + table);
+        config.put("snapshot.mode", "never");
+        config.put("incremental.snapshot.chunk.size", String.valueOf(chunkSize));
+        worker.putConnector(name, config);
+    }
+
     private static boolean incrementalSnapshotStored(ForkedConnectWorker worker, String name) throws Exception {
         return worker.get("/connectors/" + name + "/offsets").body().contains("incremental_tables");
     }
@@ -121,10 +129,7 @@ class IncrementalSnapshotIT {
         pg.execute(DB, "CREATE TABLE versions (id int PRIMARY KEY, version int NOT NULL, note text)",
                 "INSERT INTO versions SELECT g, 0, 'n' || g FROM generate_series(1, " + rows + ") g");
         ForkedConnectWorker worker = cluster.anyWorker();
-        Map<String, String> config = sourceConfig(pg, DB, "inc", "public\\.versions");
-        config.put("snapshot.mode", "never");
-        config.put("incremental.snapshot.chunk.size", "200");
-        worker.putConnector("inc", config);
+        startStreamingOnly(worker, "inc", "versions", 200);
         try (TopicReader reader = new TopicReader(kafka, "inc\\.public\\.versions")) {
             awaitStreaming("inc");
             pg.execute(DB, "UPDATE versions SET version = 1 WHERE id = 1");
@@ -205,10 +210,7 @@ class IncrementalSnapshotIT {
         pg.execute(DB, "CREATE TABLE whole (id int PRIMARY KEY, version int NOT NULL)",
                 "INSERT INTO whole SELECT g, 0 FROM generate_series(1, " + rows + ") g");
         ForkedConnectWorker worker = cluster.anyWorker();
-        Map<String, String> config = sourceConfig(pg, DB, "whole", "public\\.whole");
-        config.put("snapshot.mode", "never");
-        config.put("incremental.snapshot.chunk.size", "500");
-        worker.putConnector("whole", config);
+        startStreamingOnly(worker, "whole", "whole", 500);
         try (TopicReader reader = new TopicReader(kafka, "whole\\.public\\.whole")) {
             awaitStreaming("whole");
             signal("public.whole");
@@ -227,10 +229,7 @@ class IncrementalSnapshotIT {
         pg.execute(DB, "CREATE TABLE ledger (id int PRIMARY KEY, version int NOT NULL)",
                 "INSERT INTO ledger SELECT g, 0 FROM generate_series(1, " + rows + ") g");
         ForkedConnectWorker first = cluster.startWorker();
-        Map<String, String> config = sourceConfig(pg, DB, "resume", "public\\.ledger");
-        config.put("snapshot.mode", "never");
-        config.put("incremental.snapshot.chunk.size", "500");
-        first.putConnector("resume", config);
+        startStreamingOnly(first, "resume", "ledger", 500);
         try (TopicReader reader = new TopicReader(kafka, "resume\\.public\\.ledger")) {
             awaitStreaming("resume");
             pg.execute(DB, "UPDATE ledger SET version = 1 WHERE id = 1");
