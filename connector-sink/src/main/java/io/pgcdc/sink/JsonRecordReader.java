@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,6 +22,7 @@ import org.apache.kafka.connect.json.JsonConverter;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -64,10 +64,43 @@ final class JsonRecordReader {
     private static final NotStreamable NOT_STREAMABLE = new NotStreamable();
 
     /**
-     * The schema last seen on a topic, as its serialized bytes and as JsonConverter read it, with the
-     * fields of its records worth reading (null for all).
+     * The schema last seen on a topic, as its serialized bytes and as JsonConverter read it, with how its
+     * records' fields are read.
      */
-    private record KnownSchema(byte[] json, Schema schema, Set<String> kept) { }
+    private record KnownSchema(byte[] json, Schema schema, StructPlan plan) { }
+
+    /**
+     * How the fields of one struct schema are read: the slot each kept field fills (by field index, -1 for
+     * those skipped), the schema's field names as the parser matches them, and the plans of an envelope's
+     * rows (by field index; null for other fields).
+     */
+    private record StructPlan(Schema schema, ShapedRow.Shape shape, int[] slotByField, Field[] fieldBySlot,
+                              SerializedString[] names, StructPlan[] rows) {
+
+        /** @param kept the fields worth reading; null for all */
+        static StructPlan of(Schema schema, Set<String> kept) {
+            List<Field> fields = schema.fields();
+            int[] slotByField = new int[fields.size()];
+            List<Field> keptFields = new ArrayList<>();
+            SerializedString[] names = new SerializedString[fields.size()];
+            StructPlan[] rows = new StructPlan[fields.size()];
+            for (Field field : fields) {
+                names[field.index()] = new SerializedString(field.name());
+                if (kept != null && !kept.contains(field.name())) {
+                    slotByField[field.index()] = -1;
+                    continue;
+                }
+                slotByField[field.index()] = keptFields.size();
+                keptFields.add(field);
+                if (RecordParser.isRow(field) && field.schema().type() == Schema.Type.STRUCT) {
+                    rows[field.index()] = of(field.schema(),
+                            kept != null && field.name().equals("source") ? RecordParser.SOURCE_FIELDS : null);
+                }
+            }
+            ShapedRow.Shape shape = new ShapedRow.Shape(keptFields.stream().map(Field::name).toList());
+            return new StructPlan(schema, shape, slotByField, keptFields.toArray(new Field[0]), names, rows);
+        }
+    }
 
     private final JsonConverter withSchemas = converter(true);
     private final JsonConverter schemaless = converter(false);
@@ -121,7 +154,7 @@ final class JsonRecordReader {
                 Object absent = absent(schema);
                 value = absent == null ? null : new Value(schema, fieldsOf.read(schema, absent));
             } else if (token == JsonToken.START_OBJECT) {
-                value = new Value(schema, fields(parser, schema, known.kept()));
+                value = new Value(schema, fields(parser, known.plan()));
             } else {
                 throw NOT_STREAMABLE;
             }
@@ -188,7 +221,7 @@ final class JsonRecordReader {
                 byte[] schemaJson = Arrays.copyOfRange(json, start, end);
                 if (payloadStart(json, schemaJson) >= 0) {
                     lastSchemaByTopic.put(topic, new KnownSchema(schemaJson, schema,
-                            isEnvelope(schema) ? RecordParser.ENVELOPE_FIELDS : null));
+                            StructPlan.of(schema, isEnvelope(schema) ? RecordParser.ENVELOPE_FIELDS : null)));
                 }
             }
         } catch (IOException e) {
@@ -201,41 +234,62 @@ final class JsonRecordReader {
         return schema.field("op") != null && (schema.field("after") != null || schema.field("before") != null);
     }
 
+    /** Marks a slot no field of the JSON filled (null is a value). */
+    private static final Object UNSET = new Object();
+
     /**
      * A struct's fields as {@link RecordParser} keeps them: envelope rows as maps, values JSON-ready. Of an
-     * envelope and its source block only the fields {@link RecordParser} reads are kept ({@code kept}; null
-     * keeps all): the others are skipped unread.
+     * envelope and its source block only the fields {@link RecordParser} reads are kept (see {@link StructPlan}):
+     * the others are skipped unread.
      */
-    private Map<String, Object> fields(JsonParser parser, Schema schema, Set<String> kept) throws IOException, NotStreamable {
-        Map<String, Object> out = new LinkedHashMap<>(schema.fields().size() * 2);
-        JsonToken token;
+    private ShapedRow fields(JsonParser parser, StructPlan plan) throws IOException, NotStreamable {
+        List<Field> schemaFields = plan.schema().fields();
+        int fieldCount = schemaFields.size();
+        Object[] values = new Object[plan.shape().size()];
+        Arrays.fill(values, UNSET);
+        int filled = 0;
         int position = 0;
-        while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
-            Field field = field(schema, parser.currentName(), position++);
-            token = parser.nextToken();
-            if (field == null || kept != null && !kept.contains(field.name())) {
+        JsonToken token;
+        while (true) {
+            Field field;
+            // JsonConverter writes a struct's fields in schema order: the parser is told which name comes next,
+            // which it matches without looking the name up.
+            if (position < fieldCount && parser.nextFieldName(plan.names()[position])) {
+                field = schemaFields.get(position);
+            } else {
+                token = position < fieldCount ? parser.currentToken() : parser.nextToken();
+                if (token != JsonToken.FIELD_NAME) {
+                    break;
+                }
+                field = plan.schema().field(parser.currentName());
+            }
+            position++;
+            JsonToken valueToken = parser.nextToken();
+            int slot = field == null ? -1 : plan.slotByField()[field.index()];
+            if (slot < 0) {
                 parser.skipChildren(); // JsonConverter too ignores fields its schema does not have
                 continue;
             }
-            if (token == JsonToken.START_OBJECT && RecordParser.isRow(field) && field.schema().type() == Schema.Type.STRUCT) {
-                Set<String> rowKept = kept != null && field.name().equals("source") ? RecordParser.SOURCE_FIELDS : null;
-                out.put(field.name(), fields(parser, field.schema(), rowKept));
-            } else {
-                out.put(field.name(), JsonValues.of(field.schema(), value(parser, token, field.schema())));
+            StructPlan row = plan.rows()[field.index()];
+            Object value = valueToken == JsonToken.START_OBJECT && row != null ? fields(parser, row)
+                    : JsonValues.of(field.schema(), value(parser, valueToken, field.schema()));
+            if (values[slot] == UNSET) {
+                filled++;
             }
+            values[slot] = value;
         }
         if (token != JsonToken.END_OBJECT) {
             throw NOT_STREAMABLE;
         }
-        if (kept == null && out.size() == schema.fields().size()) {
-            return out;
-        }
-        for (Field field : schema.fields()) {
-            if (!out.containsKey(field.name()) && (kept == null || kept.contains(field.name()))) {
-                out.put(field.name(), JsonValues.of(field.schema(), absent(field.schema())));
+        if (filled < values.length) {
+            for (int slot = 0; slot < values.length; slot++) {
+                if (values[slot] == UNSET) {
+                    Schema schema = plan.fieldBySlot()[slot].schema();
+                    values[slot] = JsonValues.of(schema, absent(schema));
+                }
             }
         }
-        return out;
+        return new ShapedRow(plan.shape(), values);
     }
 
     /** JsonConverter writes a struct's fields in schema order: the field at the position is tried before a lookup. */

@@ -21,8 +21,6 @@ import org.apache.kafka.connect.sink.SinkRecord;
  */
 final class RecordParser {
 
-    private static final BigInteger TWO_POW_64 = BigInteger.ONE.shiftLeft(64);
-
     /** The envelope fields this parser reads; others may be left out of an envelope's fields. */
     static final Set<String> ENVELOPE_FIELDS = Set.of("op", "before", "after", "source");
     /** The source block fields this parser (and {@link TableNames}) reads. */
@@ -211,13 +209,14 @@ final class RecordParser {
         return text.isEmpty() || text.equals("null") ? 0 : Long.parseLong(text);
     }
 
+    /** Both unsigned, as LSNs are: built from their bytes, one BigInteger rather than four per record. */
     private static BigInteger combine(long hi, long lo) {
-        return unsigned(hi).shiftLeft(64).add(unsigned(lo));
-    }
-
-    private static BigInteger unsigned(long value) {
-        BigInteger signed = BigInteger.valueOf(value);
-        return value >= 0 ? signed : signed.add(TWO_POW_64);
+        byte[] magnitude = new byte[16];
+        for (int i = 0; i < 8; i++) {
+            magnitude[7 - i] = (byte) (hi >>> (8 * i));
+            magnitude[15 - i] = (byte) (lo >>> (8 * i));
+        }
+        return new BigInteger(1, magnitude);
     }
 
     private static Long commitMicros(Map<String, Object> source) {

@@ -168,6 +168,23 @@ class JsonRecordReaderTest {
                 fromBytes.parse(new SinkRecord(TOPIC, 0, null, null, null, shuffled, 2)));
     }
 
+    @Test
+    void aFieldLeftOutTakesItsDefaultAndARepeatedFieldItsLastValueAsJsonConverterReadsThem() {
+        RecordParser fromStructs = new RecordParser("${source.schema}.${source.table}");
+        RecordParser fromBytes = new RecordParser("${source.schema}.${source.table}");
+        Struct value = envelope("u", null, fullRow(6), null);
+        fromBytes.parse(bytesRecord(null, ENVELOPE, value, 1));
+        String text = new String(converter.fromConnectData(TOPIC, ENVELOPE, value), StandardCharsets.UTF_8);
+        assertEquals(1, text.split("\"status\":\"old\"", -1).length - 1);
+        byte[] edited = text.replace("\"status\":\"old\"", "\"label\":\"second\"").getBytes(StandardCharsets.UTF_8);
+        Struct asJsonConverterReadsIt = (Struct) converter.toConnectData(TOPIC, edited).value();
+        RowChange expected = fromStructs.parse(structRecord(null, asJsonConverterReadsIt, 2));
+        RowChange actual = fromBytes.parse(new SinkRecord(TOPIC, 0, null, null, null, edited, 2));
+        assertSame(expected, actual);
+        assertEquals("second", actual.columns().get("label"));
+        assertEquals("new", actual.columns().get("status"));
+    }
+
     private static Map<String, Object> reversed(Map<String, Object> map) {
         List<String> keys = new ArrayList<>(map.keySet());
         java.util.Collections.reverse(keys);

@@ -61,6 +61,24 @@ class JsonRowsTest {
     }
 
     @Test
+    void rowsOfDifferentShapesInOneStatementEachWriteTheirOwnValues() {
+        ShapedRow.Shape wide = new ShapedRow.Shape(List.of("id", "f", "n"));
+        ShapedRow.Shape reordered = new ShapedRow.Shape(List.of("n", "id"));
+        Map<String, Object> plain = new LinkedHashMap<>();
+        plain.put("n", BigDecimal.ONE);
+        plain.put("id", 4L);
+        List<RowChange> rows = List.of(
+                row(new ShapedRow(wide, new Object[] {1L, 0.5, BigDecimal.TEN}), null),
+                row(new ShapedRow(reordered, new Object[] {new BigDecimal("2"), 2L}), null),
+                row(plain, null),
+                row(new ShapedRow(wide, new Object[] {3L, null, BigDecimal.ZERO}), null));
+        // "f" doubles as the cleared column: a row without it writes its cleared value (null), one with it its own.
+        assertEquals("[{\"f\":0.5,\"id\":1,\"n\":10},{\"f\":null,\"id\":2,\"n\":2},{\"f\":null,\"id\":4,\"n\":1},"
+                        + "{\"f\":null,\"id\":3,\"n\":0}]",
+                JsonRows.upserts(TABLE, rows, List.of("f", "id", "n"), null, "f"));
+    }
+
+    @Test
     void deletesCarryKeyCommitTimeAndPosition() {
         RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), null, BigInteger.ONE, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));

@@ -70,6 +70,20 @@ class RecordParserTest {
     }
 
     @Test
+    void positionsReadLsnsAsUnsigned() {
+        // An LSN is unsigned 64-bit: past 2^63 its long is negative, and it must still order after smaller LSNs.
+        Map<String, Object> high = Map.of("lsn_commit", -2L, "change_index", -1L);
+        BigInteger twoPow64 = BigInteger.ONE.shiftLeft(64);
+        assertEquals(twoPow64.subtract(BigInteger.TWO).shiftLeft(64).add(twoPow64.subtract(BigInteger.ONE)),
+                RecordParser.position(high));
+        assertEquals(BigInteger.valueOf(0x0102030405060708L).shiftLeft(64).add(BigInteger.valueOf(0x090a0b0c0d0e0f10L)),
+                RecordParser.position(Map.of("lsn_commit", 0x0102030405060708L, "change_index", 0x090a0b0c0d0e0f10L)));
+        assertEquals(BigInteger.ZERO, RecordParser.position(Map.of("lsn_commit", 0L, "change_index", 0)));
+        assertTrue(RecordParser.position(high).compareTo(RecordParser.position(Map.of("lsn_commit", Long.MAX_VALUE,
+                "change_index", 0))) > 0);
+    }
+
+    @Test
     void deleteTakesItsIdentityFromKeyAndBefore() {
         Schema keySchema = SchemaBuilder.struct().field("id", Schema.INT64_SCHEMA).build();
         Struct before = new Struct(ROW).put("id", 4L);
