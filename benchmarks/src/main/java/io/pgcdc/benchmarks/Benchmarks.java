@@ -12,7 +12,7 @@ import java.util.List;
  */
 public final class Benchmarks {
 
-    private static final double WARM_UP_SCALE = 0.05;
+    private static final double WARM_UP_SCALE = 0.2;
 
     private Benchmarks() {
     }
@@ -26,12 +26,12 @@ public final class Benchmarks {
         Report report = new Report(options.scale(), Machine.describe());
         try (TestBed bed = TestBed.start(pluginPath)) {
             report.setPostgres(bed.oltp().queryValue("SHOW server_version"));
-            // Every contender's code (and the worker's, the broker's, the converter's) is compiled by the JIT
-            // before anything is timed; otherwise the first contender to run pays for it.
-            long warmUpRows = Workload.INSERTS.rows(Math.min(options.scale(), WARM_UP_SCALE));
-            System.out.println("Warm-up: every contender on " + String.format("%,d", warmUpRows) + " inserts (not reported) ...");
-            measure(bed, Workload.INSERTS, "warm_up", warmUpRows);
             for (Workload workload : options.workloads()) {
+                // Every contender's code for this workload's shape of data (and the worker's, the broker's, the
+                // converter's) is compiled by the JIT before anything is timed; otherwise the first contender to
+                // run pays for it, with the compiler taking a core from it on this 2-core machine.
+                System.out.print("Warm-up, not reported: ");
+                measure(bed, workload, workload.table() + "_warm_up", workload.rows(Math.min(options.scale(), WARM_UP_SCALE)));
                 report.add(measure(bed, workload, workload.table(), workload.rows(options.scale())));
                 System.out.println(report.lastLines());
             }

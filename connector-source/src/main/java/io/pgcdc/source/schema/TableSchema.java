@@ -1,8 +1,10 @@
 package io.pgcdc.source.schema;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
+import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 
@@ -50,12 +52,12 @@ public final class TableSchema {
         return topic;
     }
 
-    /** Null when the table has neither a primary key nor a replica identity index. */
     /** The positions of the key columns among the table's columns, in key order. */
-    public java.util.List<Integer> keyColumnIndexes() {
-        return java.util.Arrays.stream(keyColumns).boxed().toList();
+    public List<Integer> keyColumnIndexes() {
+        return Arrays.stream(keyColumns).boxed().toList();
     }
 
+    /** Null when the table has neither a primary key nor a replica identity index. */
     public Schema keySchema() {
         return keySchema;
     }
@@ -87,7 +89,7 @@ public final class TableSchema {
             return null;
         }
         Struct key = new Struct(keySchema);
-        for (org.apache.kafka.connect.data.Field field : keySchema.fields()) {
+        for (Field field : keySchema.fields()) {
             key.put(field, row.get(field.name()));
         }
         return key;
@@ -109,7 +111,7 @@ public final class TableSchema {
     public Struct row(TupleData tuple) {
         checkWidth(tuple);
         Struct row = new Struct(rowSchema);
-        List<org.apache.kafka.connect.data.Field> fields = rowSchema.fields();
+        List<Field> fields = rowSchema.fields();
         for (int i = 0; i < columnNames.length; i++) {
             if (!tuple.isUnchangedToast(i)) {
                 row.put(fields.get(i), convert(tuple, i));

@@ -3,6 +3,7 @@ package io.pgcdc.source.schema;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
@@ -31,7 +32,7 @@ public final class TableSchemaBuilder {
      *
      * @param primaryKey supplies the primary key columns; asked only for FULL and NOTHING identities
      */
-    public TableSchema build(Relation relation, java.util.function.Supplier<Set<String>> primaryKey,
+    public TableSchema build(Relation relation, Supplier<Set<String>> primaryKey,
                              ColumnConverter.TypeResolver types) {
         String base = topicPrefix + "." + relation.schema() + "." + relation.table();
         String schemaBase = schemaName(base);
