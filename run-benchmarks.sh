@@ -2,7 +2,7 @@
 # The benchmarks (issue 7): our source and sink against Debezium's PostgreSQL connector and JDBC sink,
 # and against the ceilings (pg_recvlogical; the JSON-array upsert over plain JDBC), on one throwaway
 # PostgreSQL and one in-JVM Kafka broker + Connect worker. Builds what it needs, prints the figures
-# and writes them to BENCHMARKS.md. A full run (scale 1) takes 20-25 minutes on 2 cores.
+# and writes them to BENCHMARKS.md. A full run (scale 1) takes about 30 minutes on 2 cores.
 #   ./run-benchmarks.sh [--scale=0.01..1] [--workloads=inserts,updates,one-transaction,concurrent,jsonb-4k]
 set -euo pipefail
 cd "$(dirname "$0")"
