@@ -90,8 +90,9 @@ public final class ChangeEventEmitter {
     /** A record not handed over yet; {@code op} is the change's operation, null for other records. */
     private record Pending(ChangePosition position, String op, Function<SourceOffset, SourceRecord> build, long bytes) { }
 
-    public ChangeEventEmitter(SourceConfig config, Catalog catalog, ChangeRecordFactory records, SourceOffset resumeAfter,
-                              RecordSink sink, SourceMetrics metrics) {
+    public ChangeEventEmitter(SourceConfig config, Catalog catalog, TableSchemaBuilder schemaBuilder,
+                              ChangeRecordFactory records, SourceOffset resumeAfter, RecordSink sink,
+                              SourceMetrics metrics) {
         this.config = config;
         this.transactionMetadata = config.provideTransactionMetadata();
         this.tombstones = config.tombstonesOnDelete();
@@ -103,8 +104,7 @@ public final class ChangeEventEmitter {
         this.records = records;
         this.sink = sink;
         this.metrics = metrics;
-        this.schemaBuilder = new TableSchemaBuilder(config.topicPrefix(), config.decimalHandling(),
-                config.provideTransactionMetadata());
+        this.schemaBuilder = schemaBuilder;
         this.quietAfterNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(config.statusUpdateIntervalMs());
         this.resumeAfter = resumeAfter;
         this.lastEmitted = resumeAfter;

@@ -41,11 +41,10 @@ final class ChunkReader implements AutoCloseable {
     private final String watermarkPrefix = java.util.UUID.randomUUID() + ":";
     private long watermarks;
 
-    ChunkReader(SourceConfig config, Catalog catalog) {
+    ChunkReader(SourceConfig config, Catalog catalog, TableSchemaBuilder schemas) {
         this.config = config;
         this.catalog = catalog;
-        this.schemas = new TableSchemaBuilder(config.topicPrefix(), config.decimalHandling(),
-                config.provideTransactionMetadata());
+        this.schemas = schemas;
     }
 
     Chunk read(String qualified, String afterKey) throws SQLException, NotReadable {

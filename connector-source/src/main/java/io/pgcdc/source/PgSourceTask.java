@@ -10,6 +10,8 @@ import org.apache.kafka.connect.source.TransactionContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.pgcdc.source.schema.TableSchemaBuilder;
+
 /** Wires the replication reader, the emitter and the queue; confirms the slot after Connect stores offsets. */
 public final class PgSourceTask extends SourceTask {
 
@@ -50,13 +52,14 @@ public final class PgSourceTask extends SourceTask {
         catalog = new JdbcCatalog(config);
         metrics.queue(queue);
         metrics.register(props.getOrDefault("name", config.slotName()), 0);
-        reader = new ReplicationReader(config, queue, catalog, metrics);
+        TableSchemaBuilder schemas = TableSchemaBuilder.of(config);
+        reader = new ReplicationReader(config, queue, catalog, schemas, metrics);
         ChangeRecordFactory records = new ChangeRecordFactory(partition, config.topicPrefix(), config.dbname(), version());
-        ChangeEventEmitter newEmitter = new ChangeEventEmitter(config, catalog, records, resumeFrom, reader::enqueue,
-                metrics);
+        ChangeEventEmitter newEmitter = new ChangeEventEmitter(config, catalog, schemas, records, resumeFrom,
+                reader::enqueue, metrics);
         reader.emitter(newEmitter);
         if (ReplicationSetup.snapshotNeeded(config, resumeFrom)) {
-            reader.snapshotFirst(new Snapshotter(config, catalog, records, metrics), setup.exported(), resumeFrom);
+            reader.snapshotFirst(new Snapshotter(config, catalog, schemas, records, metrics), setup.exported(), resumeFrom);
         }
         if (config.snapshotMode() == SourceConfig.SnapshotMode.INITIAL_ONLY) {
             reader.noStreaming();

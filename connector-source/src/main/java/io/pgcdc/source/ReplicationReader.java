@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.pgcdc.source.pgoutput.PgOutputDecoder;
+import io.pgcdc.source.schema.TableSchemaBuilder;
 
 /**
  * Owns the replication connection: streams pgoutput into the {@link ChangeEventEmitter},
@@ -68,13 +69,14 @@ final class ReplicationReader implements Runnable {
     private final ChunkReader chunks;
     private long nextChunkRead;
 
-    ReplicationReader(SourceConfig config, RecordQueue queue, JdbcCatalog catalog, SourceMetrics metrics) {
+    ReplicationReader(SourceConfig config, RecordQueue queue, JdbcCatalog catalog, TableSchemaBuilder schemas,
+                      SourceMetrics metrics) {
         this.config = config;
         this.queue = queue;
         this.catalog = catalog;
         this.metrics = metrics;
         this.slotCheckIntervalNanos = TimeUnit.MILLISECONDS.toNanos(config.statusUpdateIntervalMs());
-        this.chunks = new ChunkReader(config, catalog);
+        this.chunks = new ChunkReader(config, catalog, schemas);
     }
 
     void emitter(ChangeEventEmitter emitter) {

@@ -77,13 +77,13 @@ final class Snapshotter {
     private record Pending(ChangePosition position, String table, String key, Function<SourceOffset, SourceRecord> build,
                            long bytes) { }
 
-    Snapshotter(SourceConfig config, Catalog catalog, ChangeRecordFactory records, SourceMetrics metrics) {
+    Snapshotter(SourceConfig config, Catalog catalog, TableSchemaBuilder schemas, ChangeRecordFactory records,
+                SourceMetrics metrics) {
         this.config = config;
         this.catalog = catalog;
+        this.schemas = schemas;
         this.records = records;
         this.metrics = metrics;
-        this.schemas = new TableSchemaBuilder(config.topicPrefix(), config.decimalHandling(),
-                config.provideTransactionMetadata());
     }
 
     /** The offset of the last record handed over (or what the snapshot resumed from): where a retry continues. */

@@ -2,7 +2,9 @@ package io.pgcdc.source;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
@@ -18,7 +20,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.pgcdc.source.pgoutput.PgOutputDecoder;
+import io.pgcdc.source.pgoutput.PgOutputMessage;
+import io.pgcdc.source.pgoutput.PgOutputMessage.Relation;
 import io.pgcdc.source.schema.PgType;
+import io.pgcdc.source.schema.TableSchemaBuilder;
 
 /** Runs the stream captured for {@code PgOutputDecoderTest} through the emitter. */
 class ChangeEventEmitterTest {
@@ -67,7 +72,7 @@ class ChangeEventEmitterTest {
                                           SourceMetrics metrics) throws Exception {
         List<SourceRecord> out = new ArrayList<>();
         ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
-        ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, factory, resumeAfter, (r, b) -> out.add(r),
+        ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, TableSchemaBuilder.of(config), factory, resumeAfter, (r, b) -> out.add(r),
                 metrics);
         for (int i = 0; i < messages; i++) {
             CapturedStream.Message m = captured.get(i);
@@ -78,6 +83,27 @@ class ChangeEventEmitterTest {
 
     private static List<SourceRecord> runAll(SourceConfig config, SourceOffset resumeAfter) throws Exception {
         return run(config, resumeAfter, captured.size());
+    }
+
+    /** The captured stream with {@code extra} handed over after the first transaction's COMMIT (message 5). */
+    private static List<SourceRecord> runWithAfterFirstCommit(PgOutputMessage extra) throws Exception {
+        List<SourceRecord> out = new ArrayList<>();
+        ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
+        SourceConfig config = config(Map.of());
+        ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, TableSchemaBuilder.of(config), factory, null,
+                (r, b) -> out.add(r), new SourceMetrics());
+        for (int i = 0; i < captured.size(); i++) {
+            CapturedStream.Message m = captured.get(i);
+            emitter.accept(PgOutputDecoder.decode(m.buffer()), m.lsn(), m.bytes().length);
+            if (i == 5) {
+                emitter.accept(extra, m.lsn(), 1);
+            }
+        }
+        return out;
+    }
+
+    private static List<SourceRecord> accountChanges(List<SourceRecord> records) {
+        return records.stream().filter(r -> r.topic().equals("cdc.public.accounts") && r.value() != null).toList();
     }
 
     private static String describe(SourceRecord r) {
@@ -113,6 +139,35 @@ class ChangeEventEmitterTest {
         assertEquals("accounts", source.get("table"));
         assertEquals(0, source.get("change_index"));
         assertNull(source.get("unchanged_toast"));
+    }
+
+    @Test
+    void aRelationMessageSentAgainUnchangedKeepsTheSchemaInstancesRecordsCarry() throws Exception {
+        // pgoutput sends it again after VACUUM or ANALYZE of the table; converters cache by schema.
+        List<SourceRecord> accounts = accountChanges(runWithAfterFirstCommit(PgOutputDecoder.decode(captured.get(2).buffer())));
+        assertEquals(6, accounts.size(), "two before the Relation message, four after");
+        for (SourceRecord r : accounts) {
+            assertSame(accounts.get(0).valueSchema(), r.valueSchema(), describe(r));
+            assertSame(accounts.get(0).keySchema(), r.keySchema(), describe(r));
+            assertSame(((Struct) accounts.get(0).value()).getStruct("after").schema(),
+                    ((Struct) r.value()).schema().field("after").schema(), describe(r));
+        }
+    }
+
+    @Test
+    void aChangedRelationMessageChangesTheSchemaOfTheRecordsAfterIt() throws Exception {
+        Relation relation = (Relation) PgOutputDecoder.decode(captured.get(2).buffer());
+        List<Relation.Column> columns = new ArrayList<>(relation.columns());
+        Relation.Column name = columns.get(1);
+        columns.set(1, new Relation.Column("full_name", name.typeOid(), name.typeModifier(), name.key()));
+        List<SourceRecord> accounts = accountChanges(runWithAfterFirstCommit(
+                new Relation(relation.relationId(), relation.schema(), relation.table(), relation.replicaIdentity(), columns)));
+        Struct before = ((Struct) accounts.get(1).value()).getStruct("after");
+        Struct after = ((Struct) accounts.get(2).value()).getStruct("after");
+        assertEquals("bob", before.get("name"));
+        assertEquals("alice", after.get("full_name"));
+        assertNull(after.schema().field("name"));
+        assertNotSame(accounts.get(1).valueSchema(), accounts.get(2).valueSchema());
     }
 
     @Test
@@ -211,8 +266,9 @@ class ChangeEventEmitterTest {
     void excludedTablesAreNotEmittedButTheirTransactionsStillAdvanceTheQuietPoint() throws Exception {
         List<SourceRecord> out = new ArrayList<>();
         ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
-        ChangeEventEmitter emitter = new ChangeEventEmitter(config(Map.of("table.exclude.list", "public\\.notes")),
-                CATALOG, factory, null, (r, b) -> out.add(r), new SourceMetrics());
+        SourceConfig config = config(Map.of("table.exclude.list", "public\\.notes"));
+        ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, TableSchemaBuilder.of(config), factory, null,
+                (r, b) -> out.add(r), new SourceMetrics());
         for (CapturedStream.Message m : captured) {
             emitter.accept(PgOutputDecoder.decode(m.buffer()), m.lsn(), m.bytes().length);
         }
@@ -225,8 +281,9 @@ class ChangeEventEmitterTest {
     @Test
     void keepalivePositionCountsOnlyAfterAQuietInterval() throws Exception {
         ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
-        ChangeEventEmitter emitter = new ChangeEventEmitter(config(Map.of("status.update.interval.ms", "1000")), CATALOG,
-                factory, null, (r, b) -> { }, new SourceMetrics());
+        SourceConfig config = config(Map.of("status.update.interval.ms", "1000"));
+        ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, TableSchemaBuilder.of(config), factory, null,
+                (r, b) -> { }, new SourceMetrics());
         for (CapturedStream.Message m : captured.subList(0, 6)) {
             emitter.accept(PgOutputDecoder.decode(m.buffer()), m.lsn(), m.bytes().length);
         }

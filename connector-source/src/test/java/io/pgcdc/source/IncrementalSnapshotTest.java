@@ -42,7 +42,7 @@ class IncrementalSnapshotTest {
     private final SourceConfig config = new SourceConfig(Map.of("database.hostname", "h", "database.user", "u",
             "database.dbname", "db", "topic.prefix", "cdc", "signal.prefix", "sig"));
     private final List<SourceRecord> out = new ArrayList<>();
-    private final ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG,
+    private final ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, TableSchemaBuilder.of(config),
             new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test"), null,
             (r, b) -> out.add(r), new SourceMetrics());
     private long lsn = 1000;
@@ -154,7 +154,7 @@ class IncrementalSnapshotTest {
         assertEquals(new SourceOffset.IncrementalProgress(List.of("public.t", "other.x"), null),
                 SourceOffset.fromMap(out.get(0).sourceOffset()).incremental());
 
-        ChangeEventEmitter resumed = new ChangeEventEmitter(config, CATALOG,
+        ChangeEventEmitter resumed = new ChangeEventEmitter(config, CATALOG, TableSchemaBuilder.of(config),
                 new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test"),
                 SourceOffset.fromMap(out.get(0).sourceOffset()), (r, b) -> { }, new SourceMetrics());
         assertEquals("public.t", resumed.incremental().table(), "a restarted task continues the snapshot");

@@ -3,6 +3,7 @@ package io.pgcdc.source.schema;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
@@ -68,6 +69,13 @@ public final class TableSchema {
 
     public Schema rowSchema() {
         return rowSchema;
+    }
+
+    /** Whether the other describes the same topic, key and rows: records of either have equal schemas. */
+    public boolean sameAs(TableSchema other) {
+        return topic.equals(other.topic) && Arrays.equals(columnNames, other.columnNames)
+                && Arrays.equals(keyColumns, other.keyColumns) && Objects.equals(keySchema, other.keySchema)
+                && envelopeSchema.equals(other.envelopeSchema);
     }
 
     /** The key of a row, or null for a table without key. */

@@ -1,27 +1,46 @@
 package io.pgcdc.source.schema;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.SchemaBuilder;
 
+import io.pgcdc.source.SourceConfig;
 import io.pgcdc.source.SourceConfig.DecimalHandling;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Relation;
 
-/** Builds a {@link TableSchema} from a Relation message. */
+/**
+ * Builds a {@link TableSchema} from a Relation message. One per task, shared by streaming and
+ * snapshots: a table described again the same way gets the {@link TableSchema} it had, so its
+ * records keep carrying the very same schema instances. pgoutput sends a table's Relation message
+ * again after every invalidation of its cache entry (VACUUM and ANALYZE cause them), and a snapshot
+ * describes the table from the catalog; converters cache by schema, and JsonConverter compares equal
+ * but distinct schemas field by field, on every record.
+ */
 public final class TableSchemaBuilder {
+
+    /** The latest schema built for a relation, with the column types its converters were made for. */
+    private record Built(List<Long> columnTypes, TableSchema table) { }
 
     private final String topicPrefix;
     private final DecimalHandling decimals;
     private final boolean transactionBlock;
+    private final Map<Integer, Built> latest = new HashMap<>();
 
     public TableSchemaBuilder(String topicPrefix, DecimalHandling decimals, boolean transactionBlock) {
         this.topicPrefix = topicPrefix;
         this.decimals = decimals;
         this.transactionBlock = transactionBlock;
+    }
+
+    /** The one builder of a task. */
+    public static TableSchemaBuilder of(SourceConfig config) {
+        return new TableSchemaBuilder(config.topicPrefix(), config.decimalHandling(), config.provideTransactionMetadata());
     }
 
     /**
@@ -32,8 +51,20 @@ public final class TableSchemaBuilder {
      *
      * @param primaryKey supplies the primary key columns; asked only for FULL and NOTHING identities
      */
-    public TableSchema build(Relation relation, Supplier<Set<String>> primaryKey,
-                             ColumnConverter.TypeResolver types) {
+    public synchronized TableSchema build(Relation relation, Supplier<Set<String>> primaryKey,
+                                          ColumnConverter.TypeResolver types) {
+        TableSchema table = describe(relation, primaryKey, types);
+        List<Long> columnTypes = relation.columns().stream()
+                .map(c -> ((long) c.typeOid() << 32) | (c.typeModifier() & 0xFFFFFFFFL)).toList();
+        Built previous = latest.get(relation.relationId());
+        if (previous != null && previous.columnTypes().equals(columnTypes) && previous.table().sameAs(table)) {
+            return previous.table();
+        }
+        latest.put(relation.relationId(), new Built(columnTypes, table));
+        return table;
+    }
+
+    private TableSchema describe(Relation relation, Supplier<Set<String>> primaryKey, ColumnConverter.TypeResolver types) {
         String base = topicPrefix + "." + relation.schema() + "." + relation.table();
         String schemaBase = schemaName(base);
         int count = relation.columns().size();

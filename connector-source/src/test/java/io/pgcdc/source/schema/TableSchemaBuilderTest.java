@@ -1,7 +1,9 @@
 package io.pgcdc.source.schema;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.List;
 import java.util.Set;
@@ -49,5 +51,32 @@ class TableSchemaBuilderTest {
         TableSchema schema = builder.build(relation, Set::of, types());
         assertEquals("cdc.my_schema.2024_orders", schema.topic());
         assertEquals("cdc.my_schema._2024_orders.Envelope", schema.envelopeSchema().name());
+    }
+
+    @Test
+    void aTableDescribedAgainTheSameWayKeepsItsSchemaInstances() {
+        Relation relation = new Relation(1, "public", "users", 'd', List.of(
+                new Column("id", 20, -1, true), new Column("email", 25, -1, false)));
+        TableSchema first = builder.build(relation, Set::of, types());
+        Relation again = new Relation(1, "public", "users", 'd', List.of(
+                new Column("id", 20, -1, true), new Column("email", 25, -1, false)));
+        assertSame(first, builder.build(again, Set::of, types()));
+    }
+
+    @Test
+    void aChangedTableGetsNewSchemasEvenWhereTheyWouldCompareEqual() {
+        Relation relation = new Relation(1, "public", "users", 'f', List.of(
+                new Column("id", 20, -1, true), new Column("email", 25, -1, true)));
+        TableSchema first = builder.build(relation, () -> Set.of("id"), types());
+
+        TableSchema newKey = builder.build(relation, () -> Set.of("email"), types());
+        assertNotSame(first, newKey, "a new primary key under REPLICA IDENTITY FULL");
+        assertEquals(List.of("email"), keyFields(newKey));
+
+        Relation varchar = new Relation(1, "public", "users", 'f', List.of(
+                new Column("id", 20, -1, true), new Column("email", 25, 54, true)));
+        TableSchema retyped = builder.build(varchar, () -> Set.of("email"), types());
+        assertEquals(newKey.envelopeSchema(), retyped.envelopeSchema());
+        assertNotSame(newKey, retyped, "converters are made for the column types, which changed");
     }
 }
