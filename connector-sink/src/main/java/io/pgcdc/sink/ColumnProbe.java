@@ -17,12 +17,13 @@ final class ColumnProbe {
     private ColumnProbe() {
     }
 
-    /** The first of {@code columns} whose value in the one-row JSON array {@code rowJson} fails to convert, or null. */
-    static String culprit(Connection c, TargetTable table, List<String> columns, String rowJson) throws SQLException {
+    /** The first of {@code columns} whose value in the one-row JSON array {@code row} fails to convert, or null. */
+    static String culprit(Connection c, TargetTable table, List<String> columns, JsonRows.Parameter row)
+            throws SQLException {
         for (String column : columns) {
             Savepoint savepoint = c.setSavepoint();
-            try (PreparedStatement ps = c.prepareStatement(PgDialect.convert(table, column))) {
-                ps.setString(1, rowJson);
+            try (PreparedStatement ps = c.prepareStatement(PgDialect.convert(table, column, row.documents()))) {
+                ps.setString(1, row.json());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                 }

@@ -22,6 +22,12 @@ import com.fasterxml.jackson.core.util.BufferRecycler;
 /** Writes a group of rows as the one JSON-array parameter of a statement, streaming, with no per-row maps. */
 final class JsonRows {
 
+    /**
+     * The JSON array, and whether it carries jsonb documents: PostgreSQL parses the array into jsonb
+     * once when it does, and as json otherwise (see PgDialect).
+     */
+    record Parameter(String json, boolean documents) { }
+
     private static final JsonFactory FACTORY = new JsonFactory();
 
     /** PostgreSQL numeric's limits: digits after the point, and before it. */
@@ -32,8 +38,8 @@ final class JsonRows {
     }
 
     /** Upsert rows: {@code columns} of each; in source-position mode the guard column carries the position. */
-    static String upserts(TargetTable table, List<RowChange> rows, List<String> columns, String positionColumn,
-                          String clearedColumn) {
+    static Parameter upserts(TargetTable table, List<RowChange> rows, List<String> columns, String positionColumn,
+                             String clearedColumn) {
         int count = columns.size();
         String[] names = columns.toArray(new String[0]);
         TargetTable.Column[] targets = new TargetTable.Column[count];
@@ -47,6 +53,7 @@ final class JsonRows {
         int positionAt = position;
         int clearedAt = cleared;
         return write(generator -> {
+            boolean documents = false;
             ColumnSlots slots = new ColumnSlots(names);
             for (RowChange row : rows) {
                 generator.writeStartObject();
@@ -62,11 +69,14 @@ final class JsonRows {
                             generator.writeNull();
                         }
                     } else {
-                        writeValue(generator, targets[i], slots.get(row.columns(), i));
+                        Object value = slots.get(row.columns(), i);
+                        documents |= value != null && targets[i].isJsonb();
+                        writeValue(generator, targets[i], value);
                     }
                 }
                 generator.writeEndObject();
             }
+            return documents;
         });
     }
 
@@ -106,13 +116,17 @@ final class JsonRows {
     }
 
     /** Delete rows: the key, the commit time and the source position. */
-    static String deletes(TargetTable table, List<RowChange> rows) {
+    static Parameter deletes(TargetTable table, List<RowChange> rows) {
         return write(generator -> {
+            boolean documents = false;
             for (RowChange row : rows) {
                 generator.writeStartObject();
                 for (String column : table.keyColumns()) {
                     generator.writeFieldName(column);
-                    writeValue(generator, table.columns().get(column), row.columns().get(column));
+                    TargetTable.Column target = table.columns().get(column);
+                    Object value = row.columns().get(column);
+                    documents |= value != null && target.isJsonb();
+                    writeValue(generator, target, value);
                 }
                 generator.writeFieldName(PgDialect.COMMIT_TIME_FIELD);
                 if (row.commitMicros() == null) {
@@ -126,24 +140,27 @@ final class JsonRows {
                 writePosition(generator, row);
                 generator.writeEndObject();
             }
+            return documents;
         });
     }
 
     private interface Body {
-        void write(JsonGenerator generator) throws IOException;
+        /** @return whether it wrote jsonb documents */
+        boolean write(JsonGenerator generator) throws IOException;
     }
 
-    private static String write(Body body) {
+    private static Parameter write(Body body) {
         // Segments rather than one growing buffer: a 10,000-row parameter is megabytes, and copying it as it
         // grew was a tenth of the writer thread's time.
         SegmentedStringWriter out = new SegmentedStringWriter(new BufferRecycler());
         try {
+            boolean documents;
             try (JsonGenerator generator = FACTORY.createGenerator(out)) {
                 generator.writeStartArray();
-                body.write(generator);
+                documents = body.write(generator);
                 generator.writeEndArray();
             }
-            return out.getAndClear();
+            return new Parameter(out.getAndClear(), documents);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

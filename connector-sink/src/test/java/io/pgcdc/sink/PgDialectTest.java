@@ -37,11 +37,11 @@ class PgDialectTest {
     @Test
     void guardedUpsertFromOneJsonParameterCountsWhatItWrote() {
         assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\", \"updated_at\") "
-                + "SELECT \"id\", \"total\", \"updated_at\" FROM jsonb_to_recordset(?::jsonb) "
+                + "SELECT \"id\", \"total\", \"updated_at\" FROM json_to_recordset(?::json) "
                 + "AS d(\"id\" bigint, \"total\" numeric(10,2), \"updated_at\" timestamp with time zone) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\", \"updated_at\" = excluded.\"updated_at\" "
                 + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\"" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id", "total", "updated_at"), GuardMode.COLUMN, "updated_at"));
+                PgDialect.upsert(ORDERS, List.of("id", "total", "updated_at"), GuardMode.COLUMN, "updated_at", false));
     }
 
     @Test
@@ -50,16 +50,18 @@ class PgDialectTest {
         assertEquals("WITH w AS (INSERT INTO \"public\".\"docs\" AS t (\"id\", \"doc\") SELECT \"id\", (\"doc\" -> 0) "
                 + "FROM jsonb_to_recordset(?::jsonb) AS d(\"id\" int, \"doc\" jsonb) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"doc\" = excluded.\"doc\"" + COUNTED,
-                PgDialect.upsert(docs, List.of("id", "doc"), GuardMode.NONE, null));
+                PgDialect.upsert(docs, List.of("id", "doc"), GuardMode.NONE, null, true));
         assertEquals("SELECT count((\"doc\" -> 0)) FROM jsonb_to_recordset(?::jsonb) AS d(\"doc\" jsonb)",
-                PgDialect.convert(docs, "doc"));
+                PgDialect.convert(docs, "doc", true));
+        assertEquals("SELECT count((\"doc\" -> 0)) FROM json_to_recordset(?::json) AS d(\"doc\" jsonb)",
+                PgDialect.convert(docs, "doc", false), "rows whose documents are all null are parsed as json");
     }
 
     @Test
     void jsonDocumentsTravelAsStringsAndAreCastSoThatTheirTextIsKept() {
         TargetTable docs = table("public", "docs", List.of("id"), "id", "int", "doc", "json");
-        assertEquals("SELECT count(\"doc\"::json) FROM jsonb_to_recordset(?::jsonb) AS d(\"doc\" text)",
-                PgDialect.convert(docs, "doc"));
+        assertEquals("SELECT count(\"doc\"::json) FROM json_to_recordset(?::json) AS d(\"doc\" text)",
+                PgDialect.convert(docs, "doc", false));
     }
 
     @Test
@@ -67,47 +69,47 @@ class PgDialectTest {
         TargetTable partitioned = table(true, "olap", "events", List.of("day", "id"),
                 "day", "date", "id", "bigint", "n", "int", "updated_at", "timestamp with time zone");
         assertEquals("WITH w AS (INSERT INTO \"olap\".\"events\" AS t (\"day\", \"id\", \"n\", \"updated_at\") "
-                + "SELECT \"day\", \"id\", \"n\", \"updated_at\" FROM jsonb_to_recordset(?::jsonb) "
+                + "SELECT \"day\", \"id\", \"n\", \"updated_at\" FROM json_to_recordset(?::json) "
                 + "AS d(\"day\" date, \"id\" bigint, \"n\" int, \"updated_at\" timestamp with time zone) "
                 + "ON CONFLICT (\"day\", \"id\") DO UPDATE SET \"n\" = excluded.\"n\", \"updated_at\" = excluded.\"updated_at\" "
                 + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\" "
                 + "RETURNING t.\"day\", t.\"id\") SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM \"olap\".\"events\" AS o "
                 + "WHERE o.\"day\" = w.\"day\" AND o.\"id\" = w.\"id\")), count(*) FROM w",
-                PgDialect.upsert(partitioned, List.of("day", "id", "n", "updated_at"), GuardMode.COLUMN, "updated_at"));
+                PgDialect.upsert(partitioned, List.of("day", "id", "n", "updated_at"), GuardMode.COLUMN, "updated_at", false));
     }
 
     @Test
     void unguardedUpsertAndKeyOnlyUpsert() {
         assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\") SELECT \"id\", \"total\" FROM "
-                + "jsonb_to_recordset(?::jsonb) AS d(\"id\" bigint, \"total\" numeric(10,2)) "
+                + "json_to_recordset(?::json) AS d(\"id\" bigint, \"total\" numeric(10,2)) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\"" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id", "total"), GuardMode.NONE, "updated_at"));
+                PgDialect.upsert(ORDERS, List.of("id", "total"), GuardMode.NONE, "updated_at", false));
         // DO NOTHING returns only the rows it inserted.
-        assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\") SELECT \"id\" FROM jsonb_to_recordset(?::jsonb) "
+        assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\") SELECT \"id\" FROM json_to_recordset(?::json) "
                 + "AS d(\"id\" bigint) ON CONFLICT (\"id\") DO NOTHING" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id"), GuardMode.COLUMN, "updated_at"));
+                PgDialect.upsert(ORDERS, List.of("id"), GuardMode.COLUMN, "updated_at", false));
     }
 
     @Test
     void deleteIsGuardedByCommitTimeOrPosition() {
-        assertEquals("DELETE FROM \"olap\".\"orders\" AS t USING jsonb_to_recordset(?::jsonb) AS d(\"id\" bigint, "
+        assertEquals("DELETE FROM \"olap\".\"orders\" AS t USING json_to_recordset(?::json) AS d(\"id\" bigint, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
-                PgDialect.delete(ORDERS, GuardMode.COLUMN, "updated_at"));
+                PgDialect.delete(ORDERS, GuardMode.COLUMN, "updated_at", false));
         TargetTable versioned = table("public", "v", List.of("id"), "id", "int", "pos", "numeric");
-        assertEquals("DELETE FROM \"public\".\"v\" AS t USING jsonb_to_recordset(?::jsonb) AS d(\"id\" int, "
+        assertEquals("DELETE FROM \"public\".\"v\" AS t USING json_to_recordset(?::json) AS d(\"id\" int, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"pos\" IS NULL OR d.\"__pgcdc_position\" IS NULL OR t.\"pos\" < d.\"__pgcdc_position\")",
-                PgDialect.delete(versioned, GuardMode.SOURCE_LSN, "pos"));
+                PgDialect.delete(versioned, GuardMode.SOURCE_LSN, "pos", false));
     }
 
     @Test
     void softDeleteSetsTheColumn() {
         TargetTable flagged = table("public", "f", List.of("id"), "id", "int", "deleted", "bool", "updated_at", "timestamp");
-        assertEquals("UPDATE \"public\".\"f\" AS t SET \"deleted\" = true FROM jsonb_to_recordset(?::jsonb) AS d(\"id\" int, "
+        assertEquals("UPDATE \"public\".\"f\" AS t SET \"deleted\" = true FROM json_to_recordset(?::json) AS d(\"id\" int, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
-                PgDialect.softDelete(flagged, "deleted", GuardMode.COLUMN, "updated_at"));
+                PgDialect.softDelete(flagged, "deleted", GuardMode.COLUMN, "updated_at", false));
     }
 
     /** Column names and types, in order. */
@@ -139,9 +141,9 @@ class PgDialectTest {
     void hostileIdentifiersAreQuoted() {
         TargetTable hostile = table("we\"ird", "Order Lines; DROP TABLE x", List.of("Id"), "Id", "int", "select", "text");
         assertEquals("WITH w AS (INSERT INTO \"we\"\"ird\".\"Order Lines; DROP TABLE x\" AS t (\"Id\", \"select\") "
-                + "SELECT \"Id\", \"select\" FROM jsonb_to_recordset(?::jsonb) AS d(\"Id\" int, \"select\" text) "
+                + "SELECT \"Id\", \"select\" FROM json_to_recordset(?::json) AS d(\"Id\" int, \"select\" text) "
                 + "ON CONFLICT (\"Id\") DO UPDATE SET \"select\" = excluded.\"select\"" + COUNTED,
-                PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x"));
+                PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x", false));
         assertEquals("CREATE TABLE IF NOT EXISTS \"we\"\"ird\".\"Order Lines; DROP TABLE x\" (\"Id\" integer, "
                 + "\"a\"\"); DROP TABLE x; --\" text, PRIMARY KEY (\"Id\"))",
                 PgDialect.createTable(hostile.ref(), types("Id", "integer", "a\"); DROP TABLE x; --", "text"), List.of("Id")));
