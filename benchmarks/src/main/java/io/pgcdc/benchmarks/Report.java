@@ -8,6 +8,7 @@ import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /** The figures as a Markdown table: printed as the run goes, and written to BENCHMARKS.md at its end. */
 final class Report {
@@ -44,8 +45,14 @@ final class Report {
         return "  source rows/s: pgcdc " + r.source().pgcdc().rate() + ", Debezium " + r.source().debezium().rate()
                 + ", pg_recvlogical " + r.source().recvlogical().rate() + "; with SchemaCachingJsonConverter: pgcdc "
                 + r.source().pgcdcCached().rate() + ", Debezium " + r.source().debeziumCached().rate() + "\n"
+                + "  source CPU per 1,000 rows: walsender pgcdc " + r.source().pgcdc().databaseCpuText() + ", Debezium "
+                + r.source().debezium().databaseCpuText() + ", pg_recvlogical " + r.source().recvlogical().databaseCpuText()
+                + "; JVM pgcdc " + r.source().pgcdc().jvmCpuText() + ", Debezium " + r.source().debezium().jvmCpuText() + "\n"
                 + "  sink rows/s:   pgcdc " + r.sink().pgcdc().rate() + ", Debezium JDBC " + r.sink().debezium().rate()
-                + ", direct JDBC " + r.sink().direct().rate();
+                + ", direct JDBC " + r.sink().direct().rate() + "\n"
+                + "  sink CPU per 1,000 rows: PostgreSQL pgcdc " + r.sink().pgcdc().databaseCpuText() + ", Debezium JDBC "
+                + r.sink().debezium().databaseCpuText() + ", direct JDBC " + r.sink().direct().databaseCpuText()
+                + "; JVM pgcdc " + r.sink().pgcdc().jvmCpuText() + ", Debezium JDBC " + r.sink().debezium().jvmCpuText();
     }
 
     String markdown() {
@@ -67,36 +74,49 @@ final class Report {
                 + "JDBC; heap flat on the one-transaction workload\n\n");
 
         md.append("## Source: rows/s draining the workload's backlog (first to last record landing in Kafka)\n\n");
-        md.append("| workload | rows | pgcdc | Debezium | pg_recvlogical (ceiling) | pgcdc / Debezium | pgcdc / ceiling "
-                + "| heap pgcdc | heap Debezium |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for (Row r : rows) {
-            SourceBenchmark.Result s = r.source();
-            md.append(String.format("| %s | %,d | %s | %s | %s | %s | %s | %s | %s |%n", r.workload().description(), r.rows(),
-                    s.pgcdc().rate(), s.debezium().rate(), s.recvlogical().rate(), s.pgcdc().ratioTo(s.debezium()),
-                    s.pgcdc().ratioTo(s.recvlogical()), s.pgcdc().heapText(), s.debezium().heapText()));
-        }
+        table(md, List.of("rows", "pgcdc", "Debezium", "pg_recvlogical (ceiling)", "pgcdc / Debezium", "pgcdc / ceiling",
+                "heap pgcdc", "heap Debezium"), r -> {
+                    SourceBenchmark.Result s = r.source();
+                    return List.of(String.format("%,d", r.rows()), s.pgcdc().rate(), s.debezium().rate(),
+                            s.recvlogical().rate(), s.pgcdc().ratioTo(s.debezium()), s.pgcdc().ratioTo(s.recvlogical()),
+                            s.pgcdc().heapText(), s.debezium().heapText());
+                });
         md.append("\nThe same, both sources writing through pgcdc's `SchemaCachingJsonConverter` (JsonConverter's bytes, "
                 + "each schema's JSON cached rather than written out again per record):\n\n");
-        md.append("| workload | pgcdc | Debezium | pgcdc / Debezium | pgcdc / ceiling | heap pgcdc | heap Debezium |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for (Row r : rows) {
+        table(md, List.of("pgcdc", "Debezium", "pgcdc / Debezium", "pgcdc / ceiling", "heap pgcdc", "heap Debezium"), r -> {
             SourceBenchmark.Result s = r.source();
-            md.append(String.format("| %s | %s | %s | %s | %s | %s | %s |%n", r.workload().description(),
-                    s.pgcdcCached().rate(), s.debeziumCached().rate(), s.pgcdcCached().ratioTo(s.debeziumCached()),
-                    s.pgcdcCached().ratioTo(s.recvlogical()), s.pgcdcCached().heapText(), s.debeziumCached().heapText()));
-        }
+            return List.of(s.pgcdcCached().rate(), s.debeziumCached().rate(), s.pgcdcCached().ratioTo(s.debeziumCached()),
+                    s.pgcdcCached().ratioTo(s.recvlogical()), s.pgcdcCached().heapText(), s.debeziumCached().heapText());
+        });
+        md.append("\n## Source: CPU per 1,000 rows\n\n");
+        md.append("The walsender's is what decoding for the contender costs the database; the JVM's is the worker, the "
+                + "broker and this driver together, from the connector's creation to its deletion.\n\n");
+        table(md, List.of("walsender pgcdc", "walsender Debezium", "walsender pg_recvlogical", "JVM pgcdc", "JVM Debezium",
+                "JVM pgcdc, caching converter", "JVM Debezium, caching converter"), r -> {
+                    SourceBenchmark.Result s = r.source();
+                    return List.of(s.pgcdc().databaseCpuText(), s.debezium().databaseCpuText(),
+                            s.recvlogical().databaseCpuText(), s.pgcdc().jvmCpuText(), s.debezium().jvmCpuText(),
+                            s.pgcdcCached().jvmCpuText(), s.debeziumCached().jvmCpuText());
+                });
         md.append("\n## Sink: rows/s from the topic our source filled (from the first statement's rows visible in the target to the last row)\n\n");
-        md.append("| workload | rows | pgcdc | pgcdc given Structs | Debezium JDBC | direct JDBC JSON-array (ceiling) "
-                + "| pgcdc / Debezium | pgcdc given Structs / Debezium | pgcdc / ceiling | heap pgcdc | heap Debezium |\n");
-        md.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        for (Row r : rows) {
-            SinkBenchmark.Result s = r.sink();
-            md.append(String.format("| %s | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.workload().description(),
-                    r.rows(), s.pgcdc().rate(), s.pgcdcStructs().rate(), s.debezium().rate(), s.direct().rate(),
-                    s.pgcdc().ratioTo(s.debezium()), s.pgcdcStructs().ratioTo(s.debezium()), s.pgcdc().ratioTo(s.direct()),
-                    s.pgcdc().heapText(), s.debezium().heapText()));
-        }
+        table(md, List.of("rows", "pgcdc", "pgcdc given Structs", "Debezium JDBC", "direct JDBC JSON-array (ceiling)",
+                "pgcdc / Debezium", "pgcdc given Structs / Debezium", "pgcdc / ceiling", "heap pgcdc", "heap Debezium"), r -> {
+                    SinkBenchmark.Result s = r.sink();
+                    return List.of(String.format("%,d", r.rows()), s.pgcdc().rate(), s.pgcdcStructs().rate(),
+                            s.debezium().rate(), s.direct().rate(), s.pgcdc().ratioTo(s.debezium()),
+                            s.pgcdcStructs().ratioTo(s.debezium()), s.pgcdc().ratioTo(s.direct()), s.pgcdc().heapText(),
+                            s.debezium().heapText());
+                });
+        md.append("\n## Sink: CPU per 1,000 rows\n\n");
+        md.append("PostgreSQL's is every client backend of the OLAP database while the contender ran: what writing costs "
+                + "the analytics database. The JVM's is the worker, the broker and this driver together.\n\n");
+        table(md, List.of("PostgreSQL pgcdc", "PostgreSQL pgcdc given Structs", "PostgreSQL Debezium JDBC",
+                "PostgreSQL direct JDBC", "JVM pgcdc", "JVM pgcdc given Structs", "JVM Debezium JDBC"), r -> {
+                    SinkBenchmark.Result s = r.sink();
+                    return List.of(s.pgcdc().databaseCpuText(), s.pgcdcStructs().databaseCpuText(),
+                            s.debezium().databaseCpuText(), s.direct().databaseCpuText(), s.pgcdc().jvmCpuText(),
+                            s.pgcdcStructs().jvmCpuText(), s.debezium().jvmCpuText());
+                });
         md.append("\n## End-to-end latency through pgcdc source and sink\n\n");
         md.append("Commit (the row's `clock_timestamp()` at insert) to the row visible in OLAP (a row trigger's "
                 + "`clock_timestamp()`), at ").append(LatencyBenchmark.ROWS_PER_SECOND)
@@ -122,15 +142,35 @@ final class Report {
                 the same sink behind the worker's JsonConverter, as Debezium's sink must be (Debezium: `insert.mode=upsert`, `primary.key.mode=record_key`, \
                 `batch.size=10000`, `use.reduction.buffer=true`), each into its own table of the same definition \
                 (pre-filled with the rows the updates workload updates); the rows of the first statement are not \
-                counted, as its start cannot be seen from outside. Direct JDBC runs pgcdc's statement shape \
-                (one guarded `INSERT ... SELECT FROM jsonb_to_recordset(?) ON CONFLICT` per 10,000 rows) over rows \
+                counted, as its start cannot be seen from outside. Arrival is polled every 100 ms by looking up \
+                the topic's first and last records' rows by key (rows are applied in topic order, a batch at a \
+                time), and the row count is checked once at the end: counting rows as they come would scan the \
+                table several times a second, on the CPU the sinks and PostgreSQL share. Direct JDBC runs pgcdc's statement shape \
+                (one guarded `INSERT ... SELECT FROM json_to_recordset(?) ON CONFLICT` per 10,000 rows, \
+                `jsonb_to_recordset(?)` for rows with jsonb documents) over rows \
                 read from the OLTP table, timing only array building and statements.
+                - CPU: PostgreSQL's from each serving process's `/proc/<pid>/schedstat`, sampled every 50 ms (the \
+                last 50 ms before a process exits can be missed): for a source the walsender of its slot, for a sink \
+                every client backend of the OLAP database (the benchmark's polling included: a key lookup every \
+                100 ms). The JVM's from `OperatingSystemMXBean.getProcessCpuTime` between the connector's creation \
+                and its deletion, start-up included. On a shared 2-core machine CPU per row moves far less between \
+                runs than rows/s.
                 - Heap: of the one JVM (worker, broker and this driver) while the contender ran: the highest heap \
                 left after a garbage collection (what was live: flat means bounded memory), and in brackets the \
                 highest in use at all (which mostly shows when the collector ran). Upper bounds on the worker's \
                 own, comparable within one run.
                 """);
         return md.toString();
+    }
+
+    /** A table of one row per workload: its description, then {@code cells}, figures aligned right. */
+    private void table(StringBuilder md, List<String> headers, Function<Row, List<String>> cells) {
+        md.append("| workload | ").append(String.join(" | ", headers)).append(" |\n");
+        md.append("| --- |").append(" ---: |".repeat(headers.size())).append('\n');
+        for (Row r : rows) {
+            md.append("| ").append(r.workload().description()).append(" | ").append(String.join(" | ", cells.apply(r)))
+                    .append(" |\n");
+        }
     }
 
     void write(Path file) throws IOException {

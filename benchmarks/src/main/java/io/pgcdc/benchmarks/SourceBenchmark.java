@@ -1,6 +1,7 @@
 package io.pgcdc.benchmarks;
 
 import java.io.IOException;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -53,28 +54,34 @@ final class SourceBenchmark {
     /** @param endLsn the WAL position after the workload's last commit */
     Result run(String table, String publication, long rows, String endLsn) {
         Measurement recvlogical = recvlogical("recv_" + table, publication, rows, endLsn);
-        Measurement pgcdc = connector("pgcdc-source-" + table,
+        Measurement pgcdc = connector("pgcdc-source-" + table, "pgcdc_" + table,
                 Contenders.pgcdcSource(bed.oltp(), "pgcdc_" + table, publication, table, PGCDC), pgcdcTopic(table), rows);
-        Measurement debezium = connector("debezium-source-" + table,
+        Measurement debezium = connector("debezium-source-" + table, "dbz_" + table,
                 Contenders.debeziumSource(bed.oltp(), "dbz_" + table, publication, table, DEBEZIUM), debeziumTopic(table), rows);
-        Measurement pgcdcCached = connector("pgcdc-cached-source-" + table, Contenders.withSchemaCachingConverter(
-                Contenders.pgcdcSource(bed.oltp(), "pgcdcc_" + table, publication, table, PGCDC_CACHED)),
+        Measurement pgcdcCached = connector("pgcdc-cached-source-" + table, "pgcdcc_" + table,
+                Contenders.withSchemaCachingConverter(
+                        Contenders.pgcdcSource(bed.oltp(), "pgcdcc_" + table, publication, table, PGCDC_CACHED)),
                 topic(PGCDC_CACHED, table), rows);
-        Measurement debeziumCached = connector("debezium-cached-source-" + table, Contenders.withSchemaCachingConverter(
-                Contenders.debeziumSource(bed.oltp(), "dbzc_" + table, publication, table, DEBEZIUM_CACHED)),
+        Measurement debeziumCached = connector("debezium-cached-source-" + table, "dbzc_" + table,
+                Contenders.withSchemaCachingConverter(
+                        Contenders.debeziumSource(bed.oltp(), "dbzc_" + table, publication, table, DEBEZIUM_CACHED)),
                 topic(DEBEZIUM_CACHED, table), rows);
         return new Result(pgcdc, debezium, recvlogical, pgcdcCached, debeziumCached);
     }
 
-    /** Rows/s from the first to the last record landing in Kafka: the connector's start-up is not counted. */
-    private Measurement connector(String name, Map<String, String> config, String topic, long rows) {
-        try {
-            HeapPeak.reset();
+    /**
+     * Rows/s from the first to the last record landing in Kafka: the connector's start-up is not
+     * counted in the rate. Its CPU is, from the connector's creation to its deletion.
+     */
+    private Measurement connector(String name, String slot, Map<String, String> config, String topic, long rows) {
+        HeapPeak.reset();
+        try (CpuCost cpu = CpuCost.walsender(bed.oltp(), slot)) {
             bed.runConnector(name, config, timeout(rows), () -> bed.topics().count(topic) >= rows);
+            CpuCost.Seconds cpuSeconds = cpu.stop();
             HeapPeak.Peaks heap = HeapPeak.read();
             Topics.Span span = bed.topics().span(topic, rows - 1);
-            return Measurement.of(rows, span.seconds(), heap);
-        } catch (RuntimeException e) {
+            return Measurement.of(rows, span.seconds(), heap).withCpu(cpuSeconds, rows, true);
+        } catch (SQLException | RuntimeException e) {
             return Measurement.failed(e.getMessage());
         }
     }
@@ -85,7 +92,7 @@ final class SourceBenchmark {
                 "-p", String.valueOf(bed.server().port()), "-U", "postgres", "-d", bed.oltp().name(), "--slot", slot,
                 "--start", "--endpos", endLsn, "--no-loop", "-o", "proto_version=1", "-o", "publication_names=" + publication,
                 "-f", "/dev/null").redirectErrorStream(true);
-        try {
+        try (CpuCost cpu = CpuCost.walsender(bed.oltp(), slot)) {
             long start = System.nanoTime();
             Process process = command.start();
             String output = new String(process.getInputStream().readAllBytes());
@@ -94,11 +101,12 @@ final class SourceBenchmark {
                 return Measurement.failed("pg_recvlogical timed out");
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            CpuCost.Seconds cpuSeconds = cpu.stop();
             if (process.exitValue() != 0) {
                 return Measurement.failed("pg_recvlogical exited " + process.exitValue() + ": " + output.strip());
             }
-            return Measurement.of(rows, seconds, null);
-        } catch (IOException e) {
+            return Measurement.of(rows, seconds, null).withCpu(cpuSeconds, rows, false);
+        } catch (IOException | SQLException e) {
             return Measurement.failed("cannot run pg_recvlogical: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

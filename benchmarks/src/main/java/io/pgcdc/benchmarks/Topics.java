@@ -54,14 +54,23 @@ final class Topics implements AutoCloseable {
         return new Span(timestampAt(topic, 0), timestampAt(topic, lastOffset));
     }
 
+    /** The key of the topic's record at {@code offset}, as its producer wrote it. */
+    byte[] keyAt(String topic, long offset) {
+        return recordAt(topic, offset).key();
+    }
+
     private long timestampAt(String topic, long offset) {
+        return recordAt(topic, offset).timestamp();
+    }
+
+    private ConsumerRecord<byte[], byte[]> recordAt(String topic, long offset) {
         TopicPartition partition = new TopicPartition(topic, 0);
         consumer.assign(List.of(partition));
         consumer.seek(partition, offset);
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (System.nanoTime() < deadline) {
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                return r.timestamp();
+                return r;
             }
         }
         throw new IllegalStateException("No record at " + topic + "@" + offset);
