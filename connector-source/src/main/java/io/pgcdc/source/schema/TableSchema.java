@@ -71,9 +71,10 @@ public final class TableSchema {
         return rowSchema;
     }
 
-    /** Whether the other describes the same topic, key and rows: records of either have equal schemas. */
+    /** Whether the other describes the same table, topic, key and rows: records of either are alike. */
     public boolean sameAs(TableSchema other) {
-        return topic.equals(other.topic) && Arrays.equals(columnNames, other.columnNames)
+        return schemaName.equals(other.schemaName) && tableName.equals(other.tableName) && topic.equals(other.topic)
+                && Arrays.equals(columnNames, other.columnNames)
                 && Arrays.equals(keyColumns, other.keyColumns) && Objects.equals(keySchema, other.keySchema)
                 && envelopeSchema.equals(other.envelopeSchema);
     }

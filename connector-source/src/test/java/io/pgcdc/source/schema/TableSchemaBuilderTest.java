@@ -78,5 +78,13 @@ class TableSchemaBuilderTest {
         TableSchema retyped = builder.build(varchar, () -> Set.of("email"), types());
         assertEquals(newKey.envelopeSchema(), retyped.envelopeSchema());
         assertNotSame(newKey, retyped, "converters are made for the column types, which changed");
+
+        // Both names give the topic cdc.public.user_s and the same schema names; the source block names the table.
+        TableSchema spaced = builder.build(new Relation(2, "public", "user s", 'd', List.of(new Column("id", 20, -1, true))),
+                Set::of, types());
+        TableSchema renamed = builder.build(new Relation(2, "public", "user_s", 'd', List.of(new Column("id", 20, -1, true))),
+                Set::of, types());
+        assertEquals(spaced.envelopeSchema(), renamed.envelopeSchema());
+        assertEquals("user_s", renamed.tableName(), "a renamed table");
     }
 }
