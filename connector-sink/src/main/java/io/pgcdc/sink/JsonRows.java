@@ -43,10 +43,12 @@ final class JsonRows {
         int count = columns.size();
         String[] names = columns.toArray(new String[0]);
         TargetTable.Column[] targets = new TargetTable.Column[count];
+        boolean[] jsonb = new boolean[count];
         int position = -1;
         int cleared = -1;
         for (int i = 0; i < count; i++) {
             targets[i] = table.columns().get(names[i]);
+            jsonb[i] = targets[i].isJsonb();
             position = names[i].equals(positionColumn) ? i : position;
             cleared = names[i].equals(clearedColumn) ? i : cleared;
         }
@@ -70,7 +72,7 @@ final class JsonRows {
                         }
                     } else {
                         Object value = slots.get(row.columns(), i);
-                        documents |= value != null && targets[i].isJsonb();
+                        documents |= value != null && jsonb[i];
                         writeValue(generator, targets[i], value);
                     }
                 }
