@@ -147,7 +147,7 @@ final class Report {
                 time), and the row count is checked once at the end: counting rows as they come would scan the \
                 table several times a second, on the CPU the sinks and PostgreSQL share. Direct JDBC runs pgcdc's statement shape \
                 (one guarded `INSERT ... SELECT FROM json_to_recordset(?) ON CONFLICT` per 10,000 rows, \
-                `jsonb_to_recordset(?)` for rows with jsonb documents) over rows \
+                jsonb documents beside the rows as a `text[]` zipped in by `ROWS FROM`) over rows \
                 read from the OLTP table, timing only array building and statements.
                 - CPU: PostgreSQL's from each serving process's `/proc/<pid>/schedstat`, sampled every 50 ms (the \
                 last 50 ms before a process exits can be missed): for a source the walsender of its slot, for a sink \

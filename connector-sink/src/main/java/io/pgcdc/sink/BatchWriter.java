@@ -67,7 +67,7 @@ final class BatchWriter implements AutoCloseable {
 
     /** One statement's SQL run for some rows, saying what it did to them. */
     private interface Statement {
-        WriteCounts run(Connection c, JsonRows.Parameter json, int rows) throws SQLException;
+        WriteCounts run(Connection c, JsonRows.Parameters json, int rows) throws SQLException;
     }
 
     BatchWriter(SinkConfig config, ErrantRecordReporter reporter, SinkMetrics metrics) {
@@ -244,17 +244,14 @@ final class BatchWriter implements AutoCloseable {
         String soft = config.deleteMode() == DeleteMode.SOFT ? config.softDeleteColumn() : null;
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
             List<String> columns = group.getKey();
-            Statement upsert = upsert(PgDialect.upsert(table, columns, mode, guard, false),
-                    PgDialect.upsert(table, columns, mode, guard, true));
+            Statement upsert = upsert(PgDialect.upsert(table, columns, mode, guard), PgDialect.documents(table, columns));
             String position = mode == GuardMode.SOURCE_LSN ? guard : null;
             execute(c, table, columns, upsert, group.getValue(),
                     rows -> JsonRows.upserts(table, rows, columns, position, soft), attempt);
         }
         if (!deletes.isEmpty()) {
-            Statement delete = soft == null
-                    ? delete(PgDialect.delete(table, mode, guard, false), PgDialect.delete(table, mode, guard, true))
-                    : delete(PgDialect.softDelete(table, soft, mode, guard, false),
-                            PgDialect.softDelete(table, soft, mode, guard, true));
+            Statement delete = delete(soft == null ? PgDialect.delete(table, mode, guard)
+                    : PgDialect.softDelete(table, soft, mode, guard), PgDialect.documents(table, table.keyColumns()));
             execute(c, table, table.keyColumns(), delete, deletes, rows -> JsonRows.deletes(table, rows), attempt);
         }
     }
@@ -365,7 +362,7 @@ final class BatchWriter implements AutoCloseable {
     }
 
     private interface JsonFor {
-        JsonRows.Parameter rows(List<RowChange> rows);
+        JsonRows.Parameters rows(List<RowChange> rows);
     }
 
     /** @param columns the table's columns the statement converts, for naming the one a rejected row's value does not fit */
@@ -382,14 +379,11 @@ final class BatchWriter implements AutoCloseable {
         }
     }
 
-    /**
-     * An upsert runs as a query returning (rows inserted, rows written); the rest the guard refused.
-     * Each statement comes in two forms: for rows without and with jsonb documents.
-     */
-    private static Statement upsert(String sql, String sqlForDocuments) {
+    /** An upsert runs as a query returning (rows inserted, rows written); the rest the guard refused. */
+    private static Statement upsert(String sql, List<String> documents) {
         return (c, json, rows) -> {
-            try (PreparedStatement ps = c.prepareStatement(json.documents() ? sqlForDocuments : sql)) {
-                ps.setString(1, json.json());
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                json.bind(ps, documents);
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     return WriteCounts.upsert(rows, rs.getLong(1), rs.getLong(2));
@@ -398,10 +392,10 @@ final class BatchWriter implements AutoCloseable {
         };
     }
 
-    private static Statement delete(String sql, String sqlForDocuments) {
+    private static Statement delete(String sql, List<String> documents) {
         return (c, json, rows) -> {
-            try (PreparedStatement ps = c.prepareStatement(json.documents() ? sqlForDocuments : sql)) {
-                ps.setString(1, json.json());
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                json.bind(ps, documents);
                 return WriteCounts.delete(rows, ps.executeUpdate());
             }
         };
@@ -435,7 +429,7 @@ final class BatchWriter implements AutoCloseable {
      * The column a rejected row's value does not fit: PostgreSQL names it for constraint violations,
      * not for a value that fails to convert from the JSON parameter, so then each column is tried alone.
      */
-    private static String column(Connection c, TargetTable table, List<String> columns, JsonRows.Parameter rowJson,
+    private static String column(Connection c, TargetTable table, List<String> columns, JsonRows.Parameters rowJson,
                                  SQLException e)
             throws SQLException {
         if (e instanceof PSQLException p && p.getServerErrorMessage() != null

@@ -17,13 +17,13 @@ final class ColumnProbe {
     private ColumnProbe() {
     }
 
-    /** The first of {@code columns} whose value in the one-row JSON array {@code row} fails to convert, or null. */
-    static String culprit(Connection c, TargetTable table, List<String> columns, JsonRows.Parameter row)
+    /** The first of {@code columns} whose value in the one row of {@code row} fails to convert, or null. */
+    static String culprit(Connection c, TargetTable table, List<String> columns, JsonRows.Parameters row)
             throws SQLException {
         for (String column : columns) {
             Savepoint savepoint = c.setSavepoint();
-            try (PreparedStatement ps = c.prepareStatement(PgDialect.convert(table, column, row.documents()))) {
-                ps.setString(1, row.json());
+            try (PreparedStatement ps = c.prepareStatement(PgDialect.convert(table, column))) {
+                row.bind(ps, PgDialect.documents(table, List.of(column)));
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                 }

@@ -1,13 +1,17 @@
 package io.pgcdc.sink;
 
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,14 +23,25 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.SegmentedStringWriter;
 import com.fasterxml.jackson.core.util.BufferRecycler;
 
-/** Writes a group of rows as the one JSON-array parameter of a statement, streaming, with no per-row maps. */
+/**
+ * Writes a group of rows as the parameters of a statement: one JSON array, streamed with no per-row
+ * maps, and beside it each document column's texts (see PgDialect).
+ */
 final class JsonRows {
 
-    /**
-     * The JSON array, and whether it carries jsonb documents: PostgreSQL parses the array into jsonb
-     * once when it does, and as json otherwise (see PgDialect).
-     */
-    record Parameter(String json, boolean documents) { }
+    /** The JSON rows, and the document columns' texts by column, one per row in row order. */
+    record Parameters(String rows, Map<String, String[]> documents) {
+
+        /** Binds the rows, then the texts of {@code documentColumns} in that order (PgDialect.documents). */
+        void bind(PreparedStatement ps, List<String> documentColumns) throws SQLException {
+            ps.setString(1, rows);
+            int index = 2;
+            for (String column : documentColumns) {
+                // A text[] built this way is sent in binary: the documents' text as it is, with no array literal to parse.
+                ps.setArray(index++, ps.getConnection().createArrayOf("text", documents.get(column)));
+            }
+        }
+    }
 
     private static final JsonFactory FACTORY = new JsonFactory();
 
@@ -38,28 +53,36 @@ final class JsonRows {
     }
 
     /** Upsert rows: {@code columns} of each; in source-position mode the guard column carries the position. */
-    static Parameter upserts(TargetTable table, List<RowChange> rows, List<String> columns, String positionColumn,
-                             String clearedColumn) {
+    static Parameters upserts(TargetTable table, List<RowChange> rows, List<String> columns, String positionColumn,
+                              String clearedColumn) {
         int count = columns.size();
         String[] names = columns.toArray(new String[0]);
         TargetTable.Column[] targets = new TargetTable.Column[count];
-        boolean[] jsonb = new boolean[count];
+        String[][] texts = new String[count][];
+        Map<String, String[]> documents = new LinkedHashMap<>();
         int position = -1;
         int cleared = -1;
         for (int i = 0; i < count; i++) {
             targets[i] = table.columns().get(names[i]);
-            jsonb[i] = targets[i].isJsonb();
+            if (targets[i].isJson()) {
+                texts[i] = new String[rows.size()];
+                documents.put(names[i], texts[i]);
+            }
             position = names[i].equals(positionColumn) ? i : position;
             cleared = names[i].equals(clearedColumn) ? i : cleared;
         }
         int positionAt = position;
         int clearedAt = cleared;
-        return write(generator -> {
-            boolean documents = false;
+        String json = write(generator -> {
             ColumnSlots slots = new ColumnSlots(names);
+            int r = 0;
             for (RowChange row : rows) {
                 generator.writeStartObject();
                 for (int i = 0; i < count; i++) {
+                    if (texts[i] != null) {
+                        texts[i][r] = documentText(slots.get(row.columns(), i));
+                        continue;
+                    }
                     generator.writeFieldName(names[i]);
                     if (i == positionAt) {
                         writePosition(generator, row);
@@ -71,15 +94,14 @@ final class JsonRows {
                             generator.writeNull();
                         }
                     } else {
-                        Object value = slots.get(row.columns(), i);
-                        documents |= value != null && jsonb[i];
-                        writeValue(generator, targets[i], value);
+                        writeValue(generator, targets[i], slots.get(row.columns(), i));
                     }
                 }
                 generator.writeEndObject();
+                r++;
             }
-            return documents;
         });
+        return new Parameters(json, documents);
     }
 
     /**
@@ -118,17 +140,24 @@ final class JsonRows {
     }
 
     /** Delete rows: the key, the commit time and the source position. */
-    static Parameter deletes(TargetTable table, List<RowChange> rows) {
-        return write(generator -> {
-            boolean documents = false;
+    static Parameters deletes(TargetTable table, List<RowChange> rows) {
+        Map<String, String[]> documents = new LinkedHashMap<>();
+        for (String column : PgDialect.documents(table, table.keyColumns())) {
+            documents.put(column, new String[rows.size()]);
+        }
+        String json = write(generator -> {
+            int r = 0;
             for (RowChange row : rows) {
                 generator.writeStartObject();
                 for (String column : table.keyColumns()) {
-                    generator.writeFieldName(column);
-                    TargetTable.Column target = table.columns().get(column);
                     Object value = row.columns().get(column);
-                    documents |= value != null && target.isJsonb();
-                    writeValue(generator, target, value);
+                    String[] texts = documents.get(column);
+                    if (texts != null) {
+                        texts[r] = documentText(value);
+                        continue;
+                    }
+                    generator.writeFieldName(column);
+                    writeValue(generator, table.columns().get(column), value);
                 }
                 generator.writeFieldName(PgDialect.COMMIT_TIME_FIELD);
                 if (row.commitMicros() == null) {
@@ -141,28 +170,27 @@ final class JsonRows {
                 generator.writeFieldName(PgDialect.POSITION_FIELD);
                 writePosition(generator, row);
                 generator.writeEndObject();
+                r++;
             }
-            return documents;
         });
+        return new Parameters(json, documents);
     }
 
     private interface Body {
-        /** @return whether it wrote jsonb documents */
-        boolean write(JsonGenerator generator) throws IOException;
+        void write(JsonGenerator generator) throws IOException;
     }
 
-    private static Parameter write(Body body) {
+    private static String write(Body body) {
         // Segments rather than one growing buffer: a 10,000-row parameter is megabytes, and copying it as it
         // grew was a tenth of the writer thread's time.
         SegmentedStringWriter out = new SegmentedStringWriter(new BufferRecycler());
         try {
-            boolean documents;
             try (JsonGenerator generator = FACTORY.createGenerator(out)) {
                 generator.writeStartArray();
-                documents = body.write(generator);
+                body.write(generator);
                 generator.writeEndArray();
             }
-            return new Parameter(out.getAndClear(), documents);
+            return out.getAndClear();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -179,20 +207,8 @@ final class JsonRows {
     static void writeValue(JsonGenerator generator, TargetTable.Column column, Object value) throws IOException {
         if (value == null) {
             generator.writeNull();
-        } else if (column.isJsonb()) {
-            // The document itself, in a one-element array: see PgDialect. Its text was checked to be
-            // exactly one JSON value (problem), so it cannot spill into the rows around it.
-            generator.writeStartArray();
-            if (value instanceof RawJson json) {
-                generator.writeRawValue(json.text());
-            } else if (value instanceof String text) {
-                generator.writeRawValue(text);
-            } else {
-                writeNested(generator, value);
-            }
-            generator.writeEndArray();
         } else if (value instanceof RawJson json) {
-            generator.writeString(json.text()); // a json column's document travels as a string: see PgDialect
+            generator.writeString(json.text()); // a document going into a column of another type, text say
         } else if (value instanceof DurationMicros d) {
             if (column.isInterval()) {
                 generator.writeString(d.micros() + " microseconds");
@@ -225,6 +241,26 @@ final class JsonRows {
         } else {
             generator.writeString(value.toString());
         }
+    }
+
+    /**
+     * A document's JSON text, for a json or jsonb column: as it came, or written from the values a
+     * Connect map, array or struct became. Null stays SQL NULL; JSON null is the text {@code null}.
+     */
+    static String documentText(Object value) {
+        if (value == null || value instanceof String) {
+            return (String) value;
+        }
+        if (value instanceof RawJson json) {
+            return json.text();
+        }
+        StringWriter out = new StringWriter();
+        try (JsonGenerator generator = FACTORY.createGenerator(out)) {
+            writeNested(generator, value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
     }
 
     /** Inside an array or object values are plain JSON: an array column's elements, a document's members. */

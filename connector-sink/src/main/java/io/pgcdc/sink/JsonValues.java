@@ -23,7 +23,7 @@ import org.apache.kafka.connect.data.Time;
 import org.apache.kafka.connect.data.Timestamp;
 
 /**
- * Turns Connect values into JSON-ready values that PostgreSQL's {@code jsonb_to_recordset}
+ * Turns Connect values into JSON-ready values that PostgreSQL's {@code json_to_recordset}
  * casts to the target column types exactly: temporal values as ISO text (the sink's session
  * runs in UTC), decimals as exact numbers, bytes as bytea hex text, JSON documents embedded.
  * Debezium's semantic types are understood, so Debezium envelopes land as they should.

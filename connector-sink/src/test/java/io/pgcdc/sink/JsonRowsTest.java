@@ -1,12 +1,13 @@
 package io.pgcdc.sink;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,21 +48,25 @@ class JsonRowsTest {
         values.put("f", Double.NaN);
         values.put("n", new BigDecimal("1.000000000000000000001"));
         values.put("arr", java.util.Arrays.asList("a\"b", null));
-        JsonRows.Parameter json = JsonRows.upserts(TABLE, List.of(row(values, BigInteger.TEN)),
+        JsonRows.Parameters json = JsonRows.upserts(TABLE, List.of(row(values, BigInteger.TEN)),
                 List.of("id", "doc", "bin", "f", "n", "arr", "pos"), "pos", null);
-        assertEquals("[{\"id\":1,\"doc\":[{\"a\":[1,\"x\"]}],\"bin\":\"\\\\xdead\",\"f\":\"NaN\","
-                + "\"n\":1.000000000000000000001,\"arr\":[\"a\\\"b\",null],\"pos\":10}]", json.json());
-        assertTrue(json.documents());
+        assertEquals("[{\"id\":1,\"bin\":\"\\\\xdead\",\"f\":\"NaN\","
+                + "\"n\":1.000000000000000000001,\"arr\":[\"a\\\"b\",null],\"pos\":10}]", json.rows());
+        assertArrayEquals(new String[] {"{\"a\":[1,\"x\"]}"}, json.documents().get("doc"), "documents travel beside the rows");
     }
 
     @Test
-    void rowsWhoseDocumentsAreAllNullCarryNone() {
-        Map<String, Object> values = new LinkedHashMap<>();
-        values.put("id", 1L);
-        values.put("doc", null);
-        JsonRows.Parameter json = JsonRows.upserts(TABLE, List.of(row(values, null)), List.of("id", "doc"), null, null);
-        assertEquals("[{\"id\":1,\"doc\":null}]", json.json());
-        assertFalse(json.documents(), "parsed as json, not jsonb: see PgDialect");
+    void documentsKeepSqlNullApartFromJsonNullAndTheirRowOrder() {
+        List<RowChange> rows = new ArrayList<>();
+        for (Object doc : new Object[] {null, new RawJson("null"), Map.of("k", List.of(1, "two")), "[true]"}) {
+            Map<String, Object> values = new LinkedHashMap<>();
+            values.put("id", (long) rows.size());
+            values.put("doc", doc);
+            rows.add(row(values, null));
+        }
+        JsonRows.Parameters json = JsonRows.upserts(TABLE, rows, List.of("id", "doc"), null, null);
+        assertEquals("[{\"id\":0},{\"id\":1},{\"id\":2},{\"id\":3}]", json.rows());
+        assertArrayEquals(new String[] {null, "null", "{\"k\":[1,\"two\"]}", "[true]"}, json.documents().get("doc"));
     }
 
     @Test
@@ -69,7 +74,7 @@ class JsonRowsTest {
         Object duration = JsonValues.of(SchemaBuilder.int64().name("io.debezium.time.MicroDuration").build(), 3_600_000_001L);
         Map<String, Object> values = Map.of("id", 1L, "took", duration, "took_us", duration);
         assertEquals("[{\"id\":1,\"took\":\"3600000001 microseconds\",\"took_us\":3600000001}]",
-                JsonRows.upserts(TABLE, List.of(row(values, null)), List.of("id", "took", "took_us"), null, null).json());
+                JsonRows.upserts(TABLE, List.of(row(values, null)), List.of("id", "took", "took_us"), null, null).rows());
     }
 
     @Test
@@ -87,7 +92,7 @@ class JsonRowsTest {
         // "f" doubles as the cleared column: a row without it writes its cleared value (null), one with it its own.
         assertEquals("[{\"f\":0.5,\"id\":1,\"n\":10},{\"f\":null,\"id\":2,\"n\":2},{\"f\":null,\"id\":4,\"n\":1},"
                         + "{\"f\":null,\"id\":3,\"n\":0}]",
-                JsonRows.upserts(TABLE, rows, List.of("f", "id", "n"), null, "f").json());
+                JsonRows.upserts(TABLE, rows, List.of("f", "id", "n"), null, "f").rows());
     }
 
     @Test
@@ -95,7 +100,7 @@ class JsonRowsTest {
         RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), null, BigInteger.ONE, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));
         assertEquals("[{\"id\":5,\"__pgcdc_commit_time\":\"1970-01-01T00:00:01.500Z\",\"__pgcdc_position\":1}]",
-                JsonRows.deletes(TABLE, List.of(delete)).json());
+                JsonRows.deletes(TABLE, List.of(delete)).rows());
     }
 
     @Test

@@ -41,27 +41,33 @@ class PgDialectTest {
                 + "AS d(\"id\" bigint, \"total\" numeric(10,2), \"updated_at\" timestamp with time zone) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\", \"updated_at\" = excluded.\"updated_at\" "
                 + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\"" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id", "total", "updated_at"), GuardMode.COLUMN, "updated_at", false));
+                PgDialect.upsert(ORDERS, List.of("id", "total", "updated_at"), GuardMode.COLUMN, "updated_at"));
     }
 
     @Test
-    void jsonbDocumentsTravelInOneElementArraysSoThatJsonNullStaysADocument() {
+    void documentsTravelBesideTheRowsOneTextArrayPerColumnAndAreCast() {
+        TargetTable docs = table("public", "docs", List.of("id"), "id", "int", "doc", "jsonb", "note", "text", "raw", "json");
+        assertEquals("WITH w AS (INSERT INTO \"public\".\"docs\" AS t (\"id\", \"doc\", \"note\", \"raw\") "
+                + "SELECT \"id\", \"doc\"::jsonb, \"note\", \"raw\"::json "
+                + "FROM ROWS FROM (json_to_recordset(?::json) AS (\"id\" int, \"note\" text), unnest(?::text[]), unnest(?::text[])) "
+                + "AS d(\"id\", \"note\", \"doc\", \"raw\") "
+                + "ON CONFLICT (\"id\") DO UPDATE SET \"doc\" = excluded.\"doc\", \"note\" = excluded.\"note\", "
+                + "\"raw\" = excluded.\"raw\"" + COUNTED,
+                PgDialect.upsert(docs, List.of("id", "doc", "note", "raw"), GuardMode.NONE, null));
+        assertEquals(List.of("doc", "raw"), PgDialect.documents(docs, List.of("id", "doc", "note", "raw")),
+                "parameters in the order of the unnests");
+    }
+
+    @Test
+    void aStatementOfDocumentsAloneStillReadsOneFieldPerRow() {
         TargetTable docs = table("public", "docs", List.of("id"), "id", "int", "doc", "jsonb");
-        assertEquals("WITH w AS (INSERT INTO \"public\".\"docs\" AS t (\"id\", \"doc\") SELECT \"id\", (\"doc\" -> 0) "
-                + "FROM jsonb_to_recordset(?::jsonb) AS d(\"id\" int, \"doc\" jsonb) "
-                + "ON CONFLICT (\"id\") DO UPDATE SET \"doc\" = excluded.\"doc\"" + COUNTED,
-                PgDialect.upsert(docs, List.of("id", "doc"), GuardMode.NONE, null, true));
-        assertEquals("SELECT count((\"doc\" -> 0)) FROM jsonb_to_recordset(?::jsonb) AS d(\"doc\" jsonb)",
-                PgDialect.convert(docs, "doc", true));
-        assertEquals("SELECT count((\"doc\" -> 0)) FROM json_to_recordset(?::json) AS d(\"doc\" jsonb)",
-                PgDialect.convert(docs, "doc", false), "rows whose documents are all null are parsed as json");
-    }
-
-    @Test
-    void jsonDocumentsTravelAsStringsAndAreCastSoThatTheirTextIsKept() {
-        TargetTable docs = table("public", "docs", List.of("id"), "id", "int", "doc", "json");
-        assertEquals("SELECT count(\"doc\"::json) FROM json_to_recordset(?::json) AS d(\"doc\" text)",
-                PgDialect.convert(docs, "doc", false));
+        assertEquals("SELECT count(\"doc\"::jsonb) FROM ROWS FROM (json_to_recordset(?::json) AS (\"__pgcdc_row\" int), "
+                + "unnest(?::text[])) AS d(\"__pgcdc_row\", \"doc\")", PgDialect.convert(docs, "doc"));
+        TargetTable keyedByDocument = table("public", "k", List.of("doc"), "doc", "jsonb");
+        assertEquals("DELETE FROM \"public\".\"k\" AS t USING ROWS FROM (json_to_recordset(?::json) AS "
+                + "(\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric), unnest(?::text[])) "
+                + "AS d(\"__pgcdc_commit_time\", \"__pgcdc_position\", \"doc\") WHERE t.\"doc\" = d.\"doc\"::jsonb",
+                PgDialect.delete(keyedByDocument, GuardMode.NONE, "updated_at"));
     }
 
     @Test
@@ -75,7 +81,7 @@ class PgDialectTest {
                 + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\" "
                 + "RETURNING t.\"day\", t.\"id\") SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM \"olap\".\"events\" AS o "
                 + "WHERE o.\"day\" = w.\"day\" AND o.\"id\" = w.\"id\")), count(*) FROM w",
-                PgDialect.upsert(partitioned, List.of("day", "id", "n", "updated_at"), GuardMode.COLUMN, "updated_at", false));
+                PgDialect.upsert(partitioned, List.of("day", "id", "n", "updated_at"), GuardMode.COLUMN, "updated_at"));
     }
 
     @Test
@@ -83,11 +89,11 @@ class PgDialectTest {
         assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\") SELECT \"id\", \"total\" FROM "
                 + "json_to_recordset(?::json) AS d(\"id\" bigint, \"total\" numeric(10,2)) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\"" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id", "total"), GuardMode.NONE, "updated_at", false));
+                PgDialect.upsert(ORDERS, List.of("id", "total"), GuardMode.NONE, "updated_at"));
         // DO NOTHING returns only the rows it inserted.
         assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\") SELECT \"id\" FROM json_to_recordset(?::json) "
                 + "AS d(\"id\" bigint) ON CONFLICT (\"id\") DO NOTHING" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id"), GuardMode.COLUMN, "updated_at", false));
+                PgDialect.upsert(ORDERS, List.of("id"), GuardMode.COLUMN, "updated_at"));
     }
 
     @Test
@@ -95,12 +101,12 @@ class PgDialectTest {
         assertEquals("DELETE FROM \"olap\".\"orders\" AS t USING json_to_recordset(?::json) AS d(\"id\" bigint, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
-                PgDialect.delete(ORDERS, GuardMode.COLUMN, "updated_at", false));
+                PgDialect.delete(ORDERS, GuardMode.COLUMN, "updated_at"));
         TargetTable versioned = table("public", "v", List.of("id"), "id", "int", "pos", "numeric");
         assertEquals("DELETE FROM \"public\".\"v\" AS t USING json_to_recordset(?::json) AS d(\"id\" int, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"pos\" IS NULL OR d.\"__pgcdc_position\" IS NULL OR t.\"pos\" < d.\"__pgcdc_position\")",
-                PgDialect.delete(versioned, GuardMode.SOURCE_LSN, "pos", false));
+                PgDialect.delete(versioned, GuardMode.SOURCE_LSN, "pos"));
     }
 
     @Test
@@ -109,7 +115,7 @@ class PgDialectTest {
         assertEquals("UPDATE \"public\".\"f\" AS t SET \"deleted\" = true FROM json_to_recordset(?::json) AS d(\"id\" int, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
-                PgDialect.softDelete(flagged, "deleted", GuardMode.COLUMN, "updated_at", false));
+                PgDialect.softDelete(flagged, "deleted", GuardMode.COLUMN, "updated_at"));
     }
 
     /** Column names and types, in order. */
@@ -143,7 +149,7 @@ class PgDialectTest {
         assertEquals("WITH w AS (INSERT INTO \"we\"\"ird\".\"Order Lines; DROP TABLE x\" AS t (\"Id\", \"select\") "
                 + "SELECT \"Id\", \"select\" FROM json_to_recordset(?::json) AS d(\"Id\" int, \"select\" text) "
                 + "ON CONFLICT (\"Id\") DO UPDATE SET \"select\" = excluded.\"select\"" + COUNTED,
-                PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x", false));
+                PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x"));
         assertEquals("CREATE TABLE IF NOT EXISTS \"we\"\"ird\".\"Order Lines; DROP TABLE x\" (\"Id\" integer, "
                 + "\"a\"\"); DROP TABLE x; --\" text, PRIMARY KEY (\"Id\"))",
                 PgDialect.createTable(hostile.ref(), types("Id", "integer", "a\"); DROP TABLE x; --", "text"), List.of("Id")));

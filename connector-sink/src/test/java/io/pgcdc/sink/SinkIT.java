@@ -505,6 +505,35 @@ class SinkIT {
     }
 
     @Test
+    void aTableOfDocumentsAloneKeyedByADocumentIsUpsertedAndDeleted() throws Exception {
+        pg.execute(DB, "CREATE TABLE keyed_by_doc (k jsonb PRIMARY KEY, body json)");
+        Schema json = SchemaBuilder.string().name("io.debezium.data.Json").optional().build();
+        Schema row = SchemaBuilder.struct().optional().field("k", json).field("body", json).build();
+        Schema envelope = envelope(row);
+        String topic = "cdc.public.keyed_by_doc";
+        send(topic, WITH_SCHEMAS, envelope, change(envelope, "keyed_by_doc", "c", null,
+                new Struct(row).put("k", "{\"a\": 1}").put("body", "{\"x\":  [1, 2]}"), 10, 0, null));
+        send(topic, WITH_SCHEMAS, envelope, change(envelope, "keyed_by_doc", "c", null,
+                new Struct(row).put("k", "[1, \"two\"]").put("body", "null"), 11, 0, null));
+        send(topic, WITH_SCHEMAS, envelope, change(envelope, "keyed_by_doc", "c", null,
+                new Struct(row).put("k", "\"gone\"").put("body", null), 12, 0, null));
+        producer.flush();
+        Map<String, String> config = sinkConfig(topic, true);
+        config.put("upsert.guard.mode", "none");
+        connect.configureConnector("keyed-by-doc", config);
+        awaitRows("SELECT k, coalesce(body::text, 'SQL NULL') FROM keyed_by_doc ORDER BY k",
+                List.of("\"gone\"|SQL NULL", "[1, \"two\"]|null", "{\"a\": 1}|{\"x\":  [1, 2]}"));
+        send(topic, WITH_SCHEMAS, envelope, change(envelope, "keyed_by_doc", "d",
+                new Struct(row).put("k", "\"gone\""), null, 13, 0, null));
+        send(topic, WITH_SCHEMAS, envelope, change(envelope, "keyed_by_doc", "u", null,
+                new Struct(row).put("k", "{\"a\":1}").put("body", "2"), 14, 0, null));
+        producer.flush();
+        awaitRows("SELECT k, coalesce(body::text, 'SQL NULL') FROM keyed_by_doc ORDER BY k",
+                List.of("[1, \"two\"]|null", "{\"a\": 1}|2"));
+        connect.deleteConnector("keyed-by-doc");
+    }
+
+    @Test
     void aColumnAddedToTheTargetIsWrittenWithoutRestart() throws Exception {
         pg.execute(DB, "CREATE TABLE growing (id int PRIMARY KEY, updated_at timestamptz)");
         String topic = "grow.public.growing";
