@@ -368,9 +368,7 @@ final class BatchWriter implements AutoCloseable {
     /** @param columns the table's columns the statement converts, for naming the one a rejected row's value does not fit */
     private void execute(Connection c, TargetTable table, List<String> columns, Statement statement, List<RowChange> rows,
                          JsonFor json, Attempt attempt) throws SQLException {
-        int max = config.batchMaxRows();
-        for (int from = 0; from < rows.size(); from += max) {
-            List<RowChange> chunk = rows.subList(from, Math.min(rows.size(), from + max));
+        for (List<RowChange> chunk : StatementChunks.of(rows, config.batchMaxRows(), StatementChunks.MAX_CHARS)) {
             if (attempt.careful()) {
                 isolate(c, table, columns, statement, chunk, json, attempt);
             } else {

@@ -65,8 +65,8 @@ public final class SinkConfig extends AbstractConfig {
     public static final String DELETE_SOFT_COLUMN_DEFAULT = "deleted_at";
 
     public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";
-    private static final String BATCH_MAX_ROWS_DOC = "Most rows bound into one statement; larger groups are written in several "
-            + "statements of the same transaction.";
+    private static final String BATCH_MAX_ROWS_DOC = "Most rows bound into one statement; larger groups, and groups whose values "
+            + "pass about 8 MiB (large documents or text), are written in several statements of the same transaction.";
     public static final int BATCH_MAX_ROWS_DEFAULT = 10_000;
 
     public static final String FIELDS_INCLUDE_LIST_CONFIG = "fields.include.list";

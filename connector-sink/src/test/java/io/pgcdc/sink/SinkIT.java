@@ -534,6 +534,39 @@ class SinkIT {
     }
 
     @Test
+    void aBatchOfLargeDocumentsIsWrittenInSeveralStatementsOfOneTransaction() throws Exception {
+        pg.execute(DB, "CREATE TABLE big_docs (id int PRIMARY KEY, doc jsonb, updated_at timestamptz)",
+                "CREATE TABLE big_docs_statements (tx xid8, n int)",
+                "CREATE FUNCTION count_big_docs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        + "INSERT INTO big_docs_statements SELECT pg_current_xact_id(), count(*) FROM inserted; RETURN NULL; END $$",
+                "CREATE TRIGGER big_docs_statements AFTER INSERT ON big_docs REFERENCING NEW TABLE AS inserted "
+                        + "FOR EACH STATEMENT EXECUTE FUNCTION count_big_docs()");
+        Schema row = SchemaBuilder.struct().optional().field("id", Schema.INT32_SCHEMA)
+                .field("doc", SchemaBuilder.string().name("io.debezium.data.Json").optional().build())
+                .field("updated_at", SchemaBuilder.string().name("io.debezium.time.ZonedTimestamp").optional().build())
+                .build();
+        Schema envelope = envelope(row);
+        String topic = "cdc.public.big_docs";
+        // 16 documents of 600,000 characters: 9.6M characters in one batch, past the 8 MiB a statement holds.
+        for (int id = 1; id <= 16; id++) {
+            String doc = "{\"id\": " + id + ", \"data\": \"" + String.valueOf((char) ('a' + id)).repeat(600_000) + "\"}";
+            send(topic, WITH_SCHEMAS, envelope, change(envelope, "big_docs", "c", null,
+                    new Struct(row).put("id", id).put("doc", doc).put("updated_at", "2024-01-01T00:00:00Z"), 100 + id, 0, null));
+        }
+        producer.flush();
+        Map<String, String> config = sinkConfig(topic, true);
+        // One fetch, so one put(), holds all 16 records.
+        config.put("consumer.override.max.partition.fetch.bytes", String.valueOf(32 << 20));
+        config.put("consumer.override.fetch.max.bytes", String.valueOf(32 << 20));
+        connect.configureConnector("big-docs", config);
+        awaitRows("SELECT count(*), sum(length(doc ->> 'data')), count(DISTINCT doc ->> 'data') FROM big_docs "
+                + "WHERE (doc ->> 'id')::int = id", List.of("16|9600000|16"));
+        // Statements of 13 and 3 rows, in the batch's one transaction.
+        assertEquals(List.of("2|13", "2|3"), rows("SELECT count(*) OVER (PARTITION BY tx), n FROM big_docs_statements ORDER BY n DESC"));
+        connect.deleteConnector("big-docs");
+    }
+
+    @Test
     void aColumnAddedToTheTargetIsWrittenWithoutRestart() throws Exception {
         pg.execute(DB, "CREATE TABLE growing (id int PRIMARY KEY, updated_at timestamptz)");
         String topic = "grow.public.growing";
