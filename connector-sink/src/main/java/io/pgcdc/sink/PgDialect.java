@@ -8,9 +8,9 @@ import java.util.StringJoiner;
 import io.pgcdc.sink.SinkConfig.GuardMode;
 
 /**
- * Every SQL text the sink runs is built here. The whole batch for a table travels as ONE
- * parameter, a JSON array, expanded by {@code json_to_recordset} with the target's own column
- * types; identifiers are always quoted. {@code json_to_recordset} hands each value's text straight
+ * Every SQL text the sink runs is built here. A statement's rows travel as ONE parameter, a
+ * JSON array, expanded by {@code json_to_recordset} with the target's own column types;
+ * identifiers are always quoted. {@code json_to_recordset} hands each value's text straight
  * to its type's input function, where {@code jsonb_to_recordset} would first build the whole array
  * in its binary form: half the time for 10,000 rows of five plain columns (psql, PostgreSQL 15).
  *
