@@ -58,16 +58,13 @@ final class JsonRows {
         int count = columns.size();
         String[] names = columns.toArray(new String[0]);
         TargetTable.Column[] targets = new TargetTable.Column[count];
+        Map<String, String[]> documents = documentTexts(table, columns, rows.size());
         String[][] texts = new String[count][];
-        Map<String, String[]> documents = new LinkedHashMap<>();
         int position = -1;
         int cleared = -1;
         for (int i = 0; i < count; i++) {
             targets[i] = table.columns().get(names[i]);
-            if (targets[i].isJson()) {
-                texts[i] = new String[rows.size()];
-                documents.put(names[i], texts[i]);
-            }
+            texts[i] = documents.get(names[i]);
             position = names[i].equals(positionColumn) ? i : position;
             cleared = names[i].equals(clearedColumn) ? i : cleared;
         }
@@ -141,10 +138,7 @@ final class JsonRows {
 
     /** Delete rows: the key, the commit time and the source position. */
     static Parameters deletes(TargetTable table, List<RowChange> rows) {
-        Map<String, String[]> documents = new LinkedHashMap<>();
-        for (String column : PgDialect.documents(table, table.keyColumns())) {
-            documents.put(column, new String[rows.size()]);
-        }
+        Map<String, String[]> documents = documentTexts(table, table.keyColumns(), rows.size());
         String json = write(generator -> {
             int r = 0;
             for (RowChange row : rows) {
@@ -174,6 +168,15 @@ final class JsonRows {
             }
         });
         return new Parameters(json, documents);
+    }
+
+    /** Room for the texts of each document column among {@code columns}, in parameter order. */
+    private static Map<String, String[]> documentTexts(TargetTable table, List<String> columns, int rows) {
+        Map<String, String[]> documents = new LinkedHashMap<>();
+        for (String column : PgDialect.documents(table, columns)) {
+            documents.put(column, new String[rows]);
+        }
+        return documents;
     }
 
     private interface Body {
