@@ -137,7 +137,7 @@ final class Report {
                 `key.converter` and `value.converter`). Topics are stamped by the broker (LogAppendTime); pg_recvlogical is timed \
                 from process start to `--endpos`.
                 - Sink: the sinks read the same topic (pgcdc's change events, written by JsonConverter with schemas) \
-                from its beginning, 10,000 records per poll and per statement. pgcdc reads JsonConverter's bytes \
+                from its beginning, 2,500 records per poll (pgcdc writes each poll as one batch). pgcdc reads JsonConverter's bytes \
                 itself (`value.converter=ByteArrayConverter`, as config-examples suggest); "pgcdc given Structs" is \
                 the same sink behind the worker's JsonConverter, as Debezium's sink must be (Debezium: `insert.mode=upsert`, `primary.key.mode=record_key`, \
                 `batch.size=10000`, `use.reduction.buffer=true`), each into its own table of the same definition \
