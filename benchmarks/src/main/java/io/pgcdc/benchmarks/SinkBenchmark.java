@@ -228,7 +228,7 @@ final class SinkBenchmark {
                 array.writeStringField("updated_at", row.updatedAt());
                 array.writeEndObject();
                 payloads.add(row.payload());
-                chars += ROW_CHARS + (row.payload() == null ? 0 : row.payload().length());
+                chars += ROW_CHARS + length(row.payload());
             } while (next < rows.size() && chars + ROW_CHARS + length(rows.get(next).payload()) <= STATEMENT_CHARS);
             array.writeEndArray();
         }
