@@ -77,6 +77,24 @@ class IncrementalSnapshotIT {
         return messages.stream().filter(IncrementalSnapshotIT::isSnapshotRow).count();
     }
 
+    /**
+     * The id where the snapshot rows' ascending order first breaks (a restarted task reading again from
+     * its stored position), or {@code Integer.MAX_VALUE} when no row was read twice.
+     */
+    private static int firstRowReadAgain(List<Message> messages) {
+        int previous = 0;
+        for (Message m : messages) {
+            if (isSnapshotRow(m)) {
+                int id = m.value().path("after").path("id").asInt();
+                if (id <= previous) {
+                    return id;
+                }
+                previous = id;
+            }
+        }
+        return Integer.MAX_VALUE;
+    }
+
     /** Applies the topic's records in order, as a sink would: id → version. */
     private static Map<Integer, Integer> replay(List<Message> messages) {
         Map<Integer, Integer> rows = new TreeMap<>();
@@ -121,6 +139,14 @@ class IncrementalSnapshotIT {
 
     private static boolean incrementalSnapshotStored(ForkedConnectWorker worker, String name) throws Exception {
         return worker.get("/connectors/" + name + "/offsets").body().contains("incremental_tables");
+    }
+
+    private static boolean storedMidSnapshot(ForkedConnectWorker worker, String name) {
+        try {
+            return incrementalSnapshotStored(worker, name);
+        } catch (Exception e) {
+            throw new IllegalStateException("Reading the offsets of " + name + " failed: " + e, e);
+        }
     }
 
     @Test
@@ -229,14 +255,16 @@ class IncrementalSnapshotIT {
         pg.execute(DB, "CREATE TABLE ledger (id int PRIMARY KEY, version int NOT NULL)",
                 "INSERT INTO ledger SELECT g, 0 FROM generate_series(1, " + rows + ") g");
         ForkedConnectWorker first = cluster.startWorker();
-        startStreamingOnly(first, "resume", "ledger", 500);
+        int chunk = 500;
+        startStreamingOnly(first, "resume", "ledger", chunk);
         try (TopicReader reader = new TopicReader(kafka, "resume\\.public\\.ledger")) {
             awaitStreaming("resume");
             pg.execute(DB, "UPDATE ledger SET version = 1 WHERE id = 1");
             reader.readUntil(Duration.ofMinutes(2), "streaming to start", m -> !m.isEmpty());
             signal("public.ledger");
-            List<Message> before = reader.readUntil(Duration.ofMinutes(3), "a quarter of the table read",
-                    m -> snapshotRows(m) >= rows / 4);
+            // Killed once Connect stored a position inside the snapshot: before that, starting over is right.
+            List<Message> before = reader.readUntil(Duration.ofMinutes(3), "a quarter of the table read and stored",
+                    m -> snapshotRows(m) >= rows / 4 && storedMidSnapshot(first, "resume"));
             first.kill();
             long atKill = snapshotRows(before);
             assertTrue(atKill < rows, "the snapshot finished before the kill; make the table larger");
@@ -248,8 +276,11 @@ class IncrementalSnapshotIT {
                     m -> m.stream().filter(IncrementalSnapshotIT::isSnapshotRow)
                             .map(r -> r.value().path("after").path("id").asInt()).distinct().count() == rows
                             && replay(m).equals(expected));
+            int resumedAt = firstRowReadAgain(messages);
+            assertTrue(resumedAt > chunk, "the restarted snapshot read row " + resumedAt + " again: it started over "
+                    + "instead of resuming after the last stored chunk row");
             long again = snapshotRows(messages) - rows;
-            assertTrue(again < atKill / 2, again + " rows read twice of " + atKill + " in Kafka at the kill: "
+            assertTrue(again < atKill, again + " rows read twice of " + atKill + " in Kafka at the kill: "
                     + "the snapshot started over instead of resuming");
             Await.until(Duration.ofMinutes(1), "the finished snapshot's offset",
                     () -> !incrementalSnapshotStored(second, "resume"));
