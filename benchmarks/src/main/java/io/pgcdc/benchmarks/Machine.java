@@ -1,8 +1,10 @@
 package io.pgcdc.benchmarks;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Collectors;
 
 /** What the figures were measured on, for the report. */
 final class Machine {
@@ -16,7 +18,15 @@ final class Machine {
         return Runtime.getRuntime().availableProcessors() + " cores (" + (cpu == null ? "unknown CPU" : cpu) + "), "
                 + (memory == null ? "unknown memory" : memory.replaceAll("\\s+", " ")) + ", "
                 + System.getProperty("os.name") + " " + System.getProperty("os.version") + ", Java "
-                + System.getProperty("java.version") + ", load average at start " + loadAverage();
+                + System.getProperty("java.version") + " (" + heapOptions() + "), load average at start " + loadAverage();
+    }
+
+    /** Whether the heap could shrink and grow during the run changes the figures (see run-benchmarks.sh). */
+    private static String heapOptions() {
+        String options = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("-Xms") || a.startsWith("-Xmx") || a.equals("-XX:+AlwaysPreTouch"))
+                .collect(Collectors.joining(" "));
+        return options.isEmpty() ? "default heap" : options;
     }
 
     private static String loadAverage() {
