@@ -2,7 +2,7 @@
 # The benchmarks (issue 7): our source and sink against Debezium's PostgreSQL connector and JDBC sink,
 # and against the ceilings (pg_recvlogical; the JSON-array upsert over plain JDBC), on one throwaway
 # PostgreSQL and one in-JVM Kafka broker + Connect worker. Builds what it needs, prints the figures
-# and writes them to BENCHMARKS.md. A full run (scale 1) takes about 30 minutes on 2 cores.
+# and writes them to BENCHMARKS.md. A full run (scale 1) takes 20-30 minutes on 2 cores.
 #   ./run-benchmarks.sh [--scale=0.01..1] [--workloads=inserts,updates,one-transaction,concurrent,jsonb-4k]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -18,10 +18,8 @@ mvn -B -q -Pbenchmarks -pl benchmarks -am -DskipTests package
 plugins="$(ls -d "$PWD"/connector-source/target/pgcdc-connector-source-*/ | head -n 1),$(ls -d "$PWD"/connector-sink/target/pgcdc-connector-sink-*/ | head -n 1)"
 # A plugin.path entry holds plugin directories: .../target/plugins/debezium-postgres and debezium-jdbc.
 plugins="$plugins,$PWD/benchmarks/debezium-postgres-plugin/target/plugins,$PWD/benchmarks/debezium-jdbc-plugin/target/plugins"
-# The heap is fixed and touched at start, as a worker's should be. A heap that may grow and shrink
-# (its committed size swung between 0.3 and 1.6 GB, shrinking at the full collection before each
-# contender) made G1 collect 313 times over the jsonb workload instead of 38, and the source's JVM
-# spend 153 ms per 1,000 rows against 99 (10.3k against 15.2k rows/s; Debezium's 7.2k against 7.9k).
+# The heap is fixed and touched at start, as a worker's should be: a heap that may shrink does so at the
+# full collection before each contender, and G1 then collects far more often (README, "The worker's heap").
 exec java -Xms3g -Xmx3g -XX:+AlwaysPreTouch \
   -Dpgcdc.plugin.path="$plugins" \
   -Dpgcdc.benchmarks.output="$PWD/BENCHMARKS.md" \
