@@ -473,6 +473,9 @@ final class BatchWriter implements AutoCloseable {
     private Connection connection() throws SQLException {
         if (connection == null || connection.isClosed()) {
             connection = DriverManager.getConnection(config.connectionUrl(), config.connectionProperties());
+            try (PreparedStatement keep = connection.prepareStatement(PgDialect.KEEP_STATEMENT_MEMORY)) {
+                keep.execute();
+            }
             connection.setAutoCommit(false);
         }
         return connection;

@@ -1,6 +1,7 @@
 package io.pgcdc.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -155,5 +156,14 @@ class PgDialectTest {
                 PgDialect.createTable(hostile.ref(), types("Id", "integer", "a\"); DROP TABLE x; --", "text"), List.of("Id")));
         assertEquals("ALTER TABLE \"we\"\"ird\".\"Order Lines; DROP TABLE x\" ADD COLUMN IF NOT EXISTS \"b\"\" text\" text",
                 PgDialect.addColumns(hostile.ref(), types("b\" text", "text")));
+    }
+
+    @Test
+    void keptBlockStaysUnderTheSizeUpToWhichGlibcRaisesItsBounds() {
+        // repeat()'s varlena header, PostgreSQL's block and chunk headers, glibc's chunk header, then a whole page.
+        long mapped = (PgDialect.KEPT_BLOCK_BYTES + 4 + 64 + 16 + 4095) / 4096 * 4096;
+        assertTrue(mapped <= 32 << 20, mapped + " bytes");
+        assertTrue(mapped > (31 << 20), "a smaller block would keep less than the largest statement needs: " + mapped);
+        assertEquals("SELECT length(repeat('x', " + PgDialect.KEPT_BLOCK_BYTES + "))", PgDialect.KEEP_STATEMENT_MEMORY);
     }
 }
