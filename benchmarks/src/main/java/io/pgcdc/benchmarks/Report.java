@@ -143,10 +143,11 @@ final class Report {
                 `batch.size=10000`, `use.reduction.buffer=true`), each into its own table of the same definition \
                 (pre-filled with the rows the updates workload updates); the rows of the first statement are not \
                 counted, as its start cannot be seen from outside. Arrival is polled every 100 ms by looking up \
-                the topic's first and last records' rows by key (rows are applied in topic order, a batch at a \
+                the topic's first and last records' rows by key, each look planned afresh (rows are applied in topic order, a batch at a \
                 time), and the row count is checked once at the end: counting rows as they come would scan the \
                 table several times a second, on the CPU the sinks and PostgreSQL share. Direct JDBC runs pgcdc's statement shape \
                 (one guarded `INSERT ... SELECT FROM json_to_recordset(?) ON CONFLICT` per 10,000 rows or 8 MiB of values, \
+                on a connection that first allocates and frees pgcdc's 32 MiB block, \
                 jsonb documents beside the rows as a `text[]` zipped in by `ROWS FROM`) over rows \
                 read from the OLTP table, timing only array building and statements.
                 - CPU: PostgreSQL's from each serving process's `/proc/<pid>/schedstat`, sampled every 50 ms (the \
