@@ -13,8 +13,7 @@ import java.util.Map;
  * refuses a message of 1 GB or more. The process keeps the memory of a statement for the next one only
  * up to 64 MiB (PgDialect.KEEP_STATEMENT_MEMORY); above that, every page of every copy is faulted in
  * afresh: 10,000 rows with 4 KiB jsonb documents (40 MB) cost the server process 0.95-1.25 s of CPU
- * as one guarded upsert, against 0.8-0.87 s as four of 2,500 rows (10 MB; PostgreSQL 15). With 8 MiB
- * statements and that memory kept, 4.4-6.5 page faults per such row fell to 1.2.
+ * as one guarded upsert, against 0.8-0.87 s as four of 2,500 rows (10 MB; PostgreSQL 15).
  * Plain rows stay far below the bound: 10,000 rows of a few short columns are about 1.5 MB.
  */
 final class StatementChunks {
