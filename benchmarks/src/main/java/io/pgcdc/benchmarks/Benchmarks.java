@@ -27,12 +27,20 @@ public final class Benchmarks {
         Report report = new Report(options.scale(), Machine.describe());
         try (TestBed bed = TestBed.start(pluginPath)) {
             report.setPostgres(bed.oltp().queryValue("SHOW server_version"));
+            boolean first = true;
             for (Workload workload : options.workloads()) {
                 // Every contender's code for this workload's shape of data (and the worker's, the broker's, the
                 // converter's) is compiled by the JIT before anything is timed; otherwise the first contender to
                 // run pays for it: the compiler took 29-44% of a core during pgcdc's inserts after a 5% warm-up.
-                System.out.print("Warm-up, not reported: ");
-                measure(bed, workload, workload.table() + "_warm_up", workload.rows(options.scale() * WARM_UP_SHARE));
+                // The first workload warms up twice: code that runs once per produce request or per fetch (the
+                // broker's log validation, its network threads) reached the compiler's thresholds only in the
+                // first measured run after one round, and the compiler then took 3.7 s of our source's 5 s.
+                for (int round = 1; round <= (first ? 2 : 1); round++) {
+                    System.out.print("Warm-up, not reported: ");
+                    measure(bed, workload, workload.table() + "_warm_up" + round,
+                            workload.rows(options.scale() * WARM_UP_SHARE));
+                }
+                first = false;
                 report.add(measure(bed, workload, workload.table(), workload.rows(options.scale())));
                 System.out.println(report.lastLines());
             }

@@ -128,8 +128,10 @@ final class Report {
         md.append("\n\n## How it is measured\n\n");
         md.append("""
                 - Warm-up: before each workload every contender (the ceilings too) runs once on that workload at 20% \
-                of its size, not reported, so that the first contender to run does not pay for the JIT compiling the \
-                worker's, the broker's and the converter's code for that shape of data.
+                of its size (the run's first workload twice), not reported, so that the first contender to run does \
+                not pay for the JIT compiling the worker's, the broker's and the converter's code for that shape of \
+                data; and every contender starts only once the JIT compiler is quiet (under 20 ms of compiling in a \
+                second, or after 120 s).
                 - Source: each contender has its own slot on one publication, created before the workload; the workload \
                 is written with no connector running, then each contender in turn drains the backlog alone \
                 (pg_recvlogical with pgoutput proto 1 into /dev/null, then pgcdc, then Debezium with \

@@ -125,6 +125,7 @@ final class SinkBenchmark {
                     throw new IllegalStateException(e.getMessage(), e);
                 }
             };
+            QuietCompiler.await();
             HeapPeak.reset();
             CpuCost.Seconds cpu;
             try (CpuCost cost = CpuCost.backends(bed.olap())) {
@@ -171,6 +172,7 @@ final class SinkBenchmark {
                 + "AS d(id, version, label, updated_at, payload) "
                 + "ON CONFLICT (id) DO UPDATE SET version = excluded.version, label = excluded.label, "
                 + "payload = excluded.payload, updated_at = excluded.updated_at WHERE t.updated_at < excluded.updated_at";
+        QuietCompiler.await();
         try (Connection source = bed.oltp().connect(); Connection olap = bed.olap().connect();
              PreparedStatement write = olap.prepareStatement(upsert);
              CpuCost cost = CpuCost.backends(bed.olap())) {

@@ -74,6 +74,7 @@ final class SourceBenchmark {
      * counted in the rate. Its CPU is, from the connector's creation to its deletion.
      */
     private Measurement connector(String name, String slot, Map<String, String> config, String topic, long rows) {
+        QuietCompiler.await();
         HeapPeak.reset();
         try (CpuCost cpu = CpuCost.walsender(bed.oltp(), slot)) {
             bed.runConnector(name, config, timeout(rows), () -> bed.topics().count(topic) >= rows);
@@ -92,6 +93,7 @@ final class SourceBenchmark {
                 "-p", String.valueOf(bed.server().port()), "-U", "postgres", "-d", bed.oltp().name(), "--slot", slot,
                 "--start", "--endpos", endLsn, "--no-loop", "-o", "proto_version=1", "-o", "publication_names=" + publication,
                 "-f", "/dev/null").redirectErrorStream(true);
+        QuietCompiler.await();
         try (CpuCost cpu = CpuCost.walsender(bed.oltp(), slot)) {
             long start = System.nanoTime();
             Process process = command.start();
