@@ -1,5 +1,7 @@
 package io.pgcdc.source;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
@@ -22,8 +24,10 @@ import org.apache.kafka.connect.storage.ConverterType;
  * Writes exactly JsonConverter's bytes, schemas on, at a fraction of its cost. JsonConverter serializes a
  * record's whole schema again for every record: for a change event (before, after, source) that is about three
  * quarters of its time and of the task thread's. Here each schema's JSON is cut once out of JsonConverter's own
- * output for the first record of that schema, and later records get JsonConverter's payload (schemas off)
- * wrapped in those bytes. Reading, and anything that is not a record with a schema, is JsonConverter's own.
+ * output for the first record of that schema, and later records get their payload written straight after those
+ * bytes by {@link JsonPayloadWriter}, as JsonConverter (schemas off) would write it but without building a tree
+ * of it first; a payload that writer declines is JsonConverter's. Reading, and anything that is not a record
+ * with a schema, is JsonConverter's own.
  */
 public final class SchemaCachingJsonConverter implements Converter, Versioned {
 
@@ -34,6 +38,7 @@ public final class SchemaCachingJsonConverter implements Converter, Versioned {
 
     private final JsonConverter enveloped = new JsonConverter();
     private final JsonConverter payloads = new JsonConverter();
+    private JsonPayloadWriter writer;
     private boolean schemasEnabled;
     private Map<Schema, byte[]> schemaJson;
 
@@ -43,6 +48,7 @@ public final class SchemaCachingJsonConverter implements Converter, Versioned {
         typed.put(ConverterConfig.TYPE_CONFIG, (isKey ? ConverterType.KEY : ConverterType.VALUE).getName());
         JsonConverterConfig config = new JsonConverterConfig(typed);
         schemasEnabled = config.schemasEnabled();
+        writer = new JsonPayloadWriter(config.decimalFormat(), config.replaceNullWithDefault());
         int capacity = config.schemaCacheSize();
         schemaJson = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
             @Override
@@ -68,7 +74,21 @@ public final class SchemaCachingJsonConverter implements Converter, Versioned {
         if (known == NOT_CACHED) {
             return enveloped.fromConnectData(topic, schema, value);
         }
-        return envelope(known, payloads.fromConnectData(topic, schema, value));
+        return written(known, topic, schema, value);
+    }
+
+    private byte[] written(byte[] schemaBytes, String topic, Schema schema, Object value) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(HEAD.length + schemaBytes.length + PAYLOAD_FIELD.length + 512);
+        out.writeBytes(HEAD);
+        out.writeBytes(schemaBytes);
+        out.writeBytes(PAYLOAD_FIELD);
+        try {
+            writer.write(schema, value, out);
+        } catch (JsonPayloadWriter.Unwritable | IOException | RuntimeException e) {
+            return envelope(schemaBytes, payloads.fromConnectData(topic, schema, value));
+        }
+        out.write('}');
+        return out.toByteArray();
     }
 
     /** Converts the first record of a schema the JsonConverter way and keeps the schema's part of the result. */
