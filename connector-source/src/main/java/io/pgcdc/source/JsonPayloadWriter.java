@@ -108,12 +108,21 @@ final class JsonPayloadWriter {
                 out.writeStartObject();
                 for (Field field : schema.fields()) {
                     out.writeFieldName(field.name());
-                    write(out, field.schema(), struct.getWithoutDefault(field.name()));
+                    write(out, field.schema(), rawOrDefault(struct, field));
                 }
                 out.writeEndObject();
             }
             default -> throw UNWRITABLE;
         }
+    }
+
+    /**
+     * The field's value as JsonConverter reads it (without its default), except where that default would replace
+     * a null anyway: then by index, rather than by a lookup of the field's name.
+     */
+    private Object rawOrDefault(Struct struct, Field field) {
+        return replaceNullWithDefault || field.schema().defaultValue() == null
+                ? struct.get(field) : struct.getWithoutDefault(field.name());
     }
 
     /** JsonConverter's logical types; false for any other schema name. */
