@@ -8,13 +8,13 @@ import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -46,8 +46,9 @@ final class BatchWriter implements AutoCloseable {
     private final TargetCatalog catalog = new TargetCatalog();
     /** Null unless auto.create or auto.evolve is on. */
     private final TableDdl ddl;
-    private final Set<String> warned = new HashSet<>();
-    private final Set<String> knownMissing = new HashSet<>();
+    /** Both sets are read and added to by the task's thread too, which plans the next batch (see {@link #parse}). */
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    private final Set<String> knownMissing = ConcurrentHashMap.newKeySet();
     private Connection connection;
 
     /** A record that cannot be written, with the reason. */
@@ -78,10 +79,29 @@ final class BatchWriter implements AutoCloseable {
         this.ddl = config.autoCreate() || config.autoEvolve() ? new TableDdl(config, catalog) : null;
     }
 
-    /** A put() batch read into changes by table, and the records that could not be read. */
-    record Parsed(Map<TableRef, List<RowChange>> byTable, List<Rejected> rejected) { }
+    /**
+     * A put() batch read into changes by table, the records that could not be read, and the plans made for
+     * the tables whose description was at hand.
+     */
+    record Parsed(Map<TableRef, List<RowChange>> byTable, List<Rejected> rejected, Map<TableRef, TablePlan> plans) { }
 
-    /** Reads a batch; touches no database, so it can run while the previous batch is written. */
+    /**
+     * How a table's changes are written, worked out from its description alone: the rows it rejects, and each
+     * statement with its rows split into chunks and, unless the rows are to be isolated, each chunk's parameters.
+     */
+    record TablePlan(TargetTable table, List<Rejected> rejected, List<Step> steps) { }
+
+    /** One statement's SQL for a group of rows: its chunks, and their parameters (null when not built). */
+    private record Step(List<String> columns, Statement statement, JsonFor json, List<List<RowChange>> chunks,
+                        List<JsonRows.Parameters> parameters) { }
+
+    /**
+     * Reads a batch and plans the writing of each table whose description the catalog holds. Touches no
+     * database, so it runs on the task's thread while the previous batch is written: done by the writing
+     * thread, checking the rows and building the statements' JSON left PostgreSQL waiting between batches
+     * (0.5 s of the writing thread's 0.72 s of CPU over 500,000 inserted rows, profiled). A plan is used only
+     * if the table's description is still the one it was made from when the batch is written.
+     */
     Parsed parse(Collection<SinkRecord> records) {
         metrics.received(records.size());
         List<Rejected> rejected = new ArrayList<>();
@@ -96,7 +116,20 @@ final class BatchWriter implements AutoCloseable {
                 rejected.add(new Rejected(record, e));
             }
         }
-        return new Parsed(byTable, rejected);
+        Map<TableRef, TablePlan> plans = new LinkedHashMap<>();
+        if (ddl == null) { // with auto.create or auto.evolve, writing may change the tables first
+            byTable.forEach((ref, changes) -> {
+                TargetTable table = catalog.cached(ref);
+                if (table != null && !bringsNewFields(table, changes, false)) {
+                    try {
+                        plans.put(ref, plan(table, changes, true));
+                    } catch (RuntimeException e) {
+                        // unplanned: the writing thread plans it again, and fails as it always did
+                    }
+                }
+            });
+        }
+        return new Parsed(byTable, rejected, plans);
     }
 
     /**
@@ -109,7 +142,7 @@ final class BatchWriter implements AutoCloseable {
             return rejected;
         }
         try {
-            rejected.addAll(writeWithRetries(batch.byTable()));
+            rejected.addAll(writeWithRetries(batch.byTable(), batch.plans()));
             return rejected;
         } catch (RuntimeException e) {
             metrics.failed(e.getMessage());
@@ -117,7 +150,7 @@ final class BatchWriter implements AutoCloseable {
         }
     }
 
-    private List<Rejected> writeWithRetries(Map<TableRef, List<RowChange>> byTable) {
+    private List<Rejected> writeWithRetries(Map<TableRef, List<RowChange>> byTable, Map<TableRef, TablePlan> plans) {
         long started = System.nanoTime();
         long backoff = config.retryBackoffMs();
         boolean careful = false;
@@ -128,7 +161,7 @@ final class BatchWriter implements AutoCloseable {
                 Connection c = connection();
                 Map<TableRef, List<RowChange>> writable = ddl == null ? byTable : fitTables(c, byTable, current);
                 for (Map.Entry<TableRef, List<RowChange>> entry : writable.entrySet()) {
-                    writeTable(c, entry.getKey(), entry.getValue(), current);
+                    writeTable(c, entry.getKey(), entry.getValue(), plans.get(entry.getKey()), current);
                 }
                 if (!current.rejected().isEmpty() && reporter == null) {
                     c.rollback();
@@ -183,34 +216,45 @@ final class BatchWriter implements AutoCloseable {
         return writable;
     }
 
-    private void writeTable(Connection c, TableRef ref, List<RowChange> changes, Attempt attempt) throws SQLException {
-        List<Rejected> rejected = attempt.rejected();
+    private void writeTable(Connection c, TableRef ref, List<RowChange> changes, TablePlan planned, Attempt attempt)
+            throws SQLException {
         TargetTable table;
         try {
             TargetTable cached = catalog.table(c, ref);
             // A field the cached description lacks: perhaps the column was added since the table was read.
-            table = bringsNewFields(cached, changes) ? catalog.reload(c, ref) : cached;
+            table = bringsNewFields(cached, changes, true) ? catalog.reload(c, ref) : cached;
         } catch (DataException e) {
-            changes.forEach(change -> rejected.add(rejected(change, e)));
+            changes.forEach(change -> attempt.rejected().add(rejected(change, e)));
             return;
         }
+        TablePlan plan = planned != null && planned.table() == table && !attempt.careful() ? planned
+                : plan(table, changes, !attempt.careful());
+        attempt.rejected().addAll(plan.rejected());
+        for (Step step : plan.steps()) {
+            run(c, table, step, attempt);
+        }
+    }
+
+    /** Plans a table's changes from its description; builds the statements' parameters when {@code withParameters}. */
+    private TablePlan plan(TargetTable table, List<RowChange> changes, boolean withParameters) {
+        List<Rejected> rejected = new ArrayList<>();
         GuardMode mode = config.guardMode();
         String guard = config.guardColumn();
         if (mode != GuardMode.NONE && !table.columns().containsKey(guard)) {
-            DataException e = new DataException("Target table " + ref + " has no guard column \"" + guard
+            DataException e = new DataException("Target table " + table.ref() + " has no guard column \"" + guard
                     + "\" (upsert.guard.column); add it or set upsert.guard.mode=none");
             changes.forEach(change -> rejected.add(rejected(change, e)));
-            return;
+            return new TablePlan(table, rejected, List.of());
         }
         List<RowChange> valid = new ArrayList<>(changes.size());
         RowChange runStart = null;
-        FieldPlan plan = null;
+        FieldPlan fields = null;
         for (RowChange change : changes) {
             if (runStart == null || !sameShape(runStart, change)) {
                 runStart = change;
-                plan = plan(table, change);
+                fields = fields(table, change);
             }
-            Exception problem = check(table, change, plan);
+            Exception problem = check(table, change, fields);
             if (problem == null) {
                 valid.add(change);
             } else {
@@ -242,18 +286,33 @@ final class BatchWriter implements AutoCloseable {
             sameColumns.add(change);
         }
         String soft = config.deleteMode() == DeleteMode.SOFT ? config.softDeleteColumn() : null;
+        List<Step> steps = new ArrayList<>();
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
             List<String> columns = group.getKey();
             Statement upsert = upsert(PgDialect.upsert(table, columns, mode, guard), PgDialect.documents(table, columns));
             String position = mode == GuardMode.SOURCE_LSN ? guard : null;
-            execute(c, table, columns, upsert, group.getValue(),
-                    rows -> JsonRows.upserts(table, rows, columns, position, soft), attempt);
+            steps.add(step(columns, upsert, group.getValue(),
+                    rows -> JsonRows.upserts(table, rows, columns, position, soft), withParameters));
         }
         if (!deletes.isEmpty()) {
             Statement delete = delete(soft == null ? PgDialect.delete(table, mode, guard)
                     : PgDialect.softDelete(table, soft, mode, guard), PgDialect.documents(table, table.keyColumns()));
-            execute(c, table, table.keyColumns(), delete, deletes, rows -> JsonRows.deletes(table, rows), attempt);
+            steps.add(step(table.keyColumns(), delete, deletes, rows -> JsonRows.deletes(table, rows), withParameters));
         }
+        return new TablePlan(table, rejected, steps);
+    }
+
+    private Step step(List<String> columns, Statement statement, List<RowChange> rows, JsonFor json,
+                      boolean withParameters) {
+        List<List<RowChange>> chunks = StatementChunks.of(rows, config.batchMaxRows(), StatementChunks.MAX_CHARS);
+        List<JsonRows.Parameters> parameters = null;
+        if (withParameters) {
+            parameters = new ArrayList<>(chunks.size());
+            for (List<RowChange> chunk : chunks) {
+                parameters.add(json.rows(chunk));
+            }
+        }
+        return new Step(columns, statement, json, chunks, parameters);
     }
 
     /**
@@ -277,8 +336,11 @@ final class BatchWriter implements AutoCloseable {
         return true;
     }
 
-    /** Whether a change has a field the table lacks that no earlier batch had: worth reading the catalog again. */
-    private boolean bringsNewFields(TargetTable table, List<RowChange> changes) {
+    /**
+     * Whether a change has a field the table lacks that no earlier batch had: worth reading the catalog again.
+     * Such fields are remembered when {@code remember}: the writing thread reads the catalog again for them.
+     */
+    private boolean bringsNewFields(TargetTable table, List<RowChange> changes, boolean remember) {
         boolean fresh = false;
         RowChange runStart = null;
         for (RowChange change : changes) {
@@ -287,8 +349,9 @@ final class BatchWriter implements AutoCloseable {
             }
             runStart = change;
             for (String field : change.columns().keySet()) {
+                String known = table.ref() + "." + field;
                 if (!table.columns().containsKey(field) && config.writes(field)
-                        && knownMissing.add(table.ref() + "." + field)) {
+                        && (remember ? knownMissing.add(known) : !knownMissing.contains(known))) {
                     fresh = true;
                 }
             }
@@ -299,7 +362,7 @@ final class BatchWriter implements AutoCloseable {
     /** For a run of changes of one shape: the columns whose values are written, and the fields the table lacks. */
     private record FieldPlan(List<TargetTable.Column> written, List<String> missing) { }
 
-    private FieldPlan plan(TargetTable table, RowChange change) {
+    private FieldPlan fields(TargetTable table, RowChange change) {
         boolean delete = change.op() == RowChange.Op.DELETE;
         List<TargetTable.Column> written = new ArrayList<>();
         List<String> missing = new ArrayList<>();
@@ -365,14 +428,13 @@ final class BatchWriter implements AutoCloseable {
         JsonRows.Parameters rows(List<RowChange> rows);
     }
 
-    /** @param columns the table's columns the statement converts, for naming the one a rejected row's value does not fit */
-    private void execute(Connection c, TargetTable table, List<String> columns, Statement statement, List<RowChange> rows,
-                         JsonFor json, Attempt attempt) throws SQLException {
-        for (List<RowChange> chunk : StatementChunks.of(rows, config.batchMaxRows(), StatementChunks.MAX_CHARS)) {
+    private void run(Connection c, TargetTable table, Step step, Attempt attempt) throws SQLException {
+        for (int i = 0; i < step.chunks().size(); i++) {
+            List<RowChange> chunk = step.chunks().get(i);
             if (attempt.careful()) {
-                isolate(c, table, columns, statement, chunk, json, attempt);
+                isolate(c, table, step.columns(), step.statement(), chunk, step.json(), attempt);
             } else {
-                attempt.counts().add(statement.run(c, json.rows(chunk), chunk.size()));
+                attempt.counts().add(step.statement().run(c, step.parameters().get(i), chunk.size()));
             }
         }
     }

@@ -5,10 +5,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.kafka.connect.errors.DataException;
 
@@ -29,7 +29,8 @@ final class TargetCatalog {
             + "FROM pg_catalog.pg_index i WHERE i.indrelid = ? AND i.indisunique AND i.indpred IS NULL "
             + "AND i.indexprs IS NULL ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1";
 
-    private final Map<TableRef, TargetTable> tables = new HashMap<>();
+    /** Read by the task's thread too (see {@link #cached}); only the writing thread loads and forgets. */
+    private final Map<TableRef, TargetTable> tables = new ConcurrentHashMap<>();
 
     TargetTable table(Connection connection, TableRef ref) throws SQLException {
         TargetTable table = find(connection, ref);
@@ -49,6 +50,11 @@ final class TargetCatalog {
             }
         }
         return table;
+    }
+
+    /** The table as last read, or null: no database is asked. */
+    TargetTable cached(TableRef ref) {
+        return tables.get(ref);
     }
 
     /** Reads one table again: a record brought a field the cached description lacks, or the sink altered the table. */
