@@ -349,9 +349,11 @@ final class BatchWriter implements AutoCloseable {
             }
             runStart = change;
             for (String field : change.columns().keySet()) {
+                if (table.columns().containsKey(field) || !config.writes(field)) {
+                    continue;
+                }
                 String known = table.ref() + "." + field;
-                if (!table.columns().containsKey(field) && config.writes(field)
-                        && (remember ? knownMissing.add(known) : !knownMissing.contains(known))) {
+                if (remember ? knownMissing.add(known) : !knownMissing.contains(known)) {
                     fresh = true;
                 }
             }
