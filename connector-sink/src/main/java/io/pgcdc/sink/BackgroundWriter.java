@@ -14,7 +14,8 @@ import org.apache.kafka.connect.errors.ConnectException;
  * while PostgreSQL runs this one's statements. One batch at a time, in put() order: the task waits
  * for the batch in flight before handing over the next one and before Connect commits offsets,
  * so a committed offset is always one whose record is in PostgreSQL or reported as rejected.
- * Rejected records are reported, and failures rethrown, on the task's thread.
+ * Rejected records are reported, and failures rethrown, on the task's thread; once a batch failed,
+ * nothing more is written and no offset may be committed.
  */
 final class BackgroundWriter implements AutoCloseable {
 
@@ -24,6 +25,7 @@ final class BackgroundWriter implements AutoCloseable {
     private final BatchWriter writer;
     private final ExecutorService thread;
     private Future<List<BatchWriter.Rejected>> inFlight;
+    private RuntimeException failure;
 
     BackgroundWriter(BatchWriter writer, String threadName) {
         this.writer = writer;
@@ -42,27 +44,37 @@ final class BackgroundWriter implements AutoCloseable {
         }
     }
 
-    /** Waits for the batch in flight, reports the records it rejected, and rethrows its failure. */
+    /**
+     * Waits for the batch in flight, reports the records it rejected, and rethrows its failure. A failure
+     * is rethrown by every later call too: Connect still asks to commit offsets after a task failed (as it
+     * stops the task) or after put() or preCommit() threw during a rebalance, and those offsets cover the
+     * batch that was not written, which a restarted task must write.
+     */
     void await() {
+        if (failure != null) {
+            throw new ConnectException("A batch failed and was not written; no offsets are committed past it "
+                    + "until the task is restarted: " + failure.getMessage(), failure);
+        }
         if (inFlight == null) {
             return;
         }
         Future<List<BatchWriter.Rejected>> done = inFlight;
         inFlight = null;
-        List<BatchWriter.Rejected> rejected;
         try {
-            rejected = done.get();
+            writer.report(done.get());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             done.cancel(true);
-            throw new ConnectException("Interrupted while waiting for a batch to be written", e);
+            failure = new ConnectException("Interrupted while waiting for a batch to be written", e);
+            throw failure;
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException failure) {
-                throw failure;
-            }
-            throw new ConnectException("Writing a batch failed: " + e.getCause(), e.getCause());
+            failure = e.getCause() instanceof RuntimeException cause ? cause
+                    : new ConnectException("Writing a batch failed: " + e.getCause(), e.getCause());
+            throw failure;
+        } catch (RuntimeException e) {
+            failure = e;
+            throw e;
         }
-        writer.report(rejected);
     }
 
     @Override

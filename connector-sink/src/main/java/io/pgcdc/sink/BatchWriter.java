@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -519,12 +521,26 @@ final class BatchWriter implements AutoCloseable {
             metrics.failed(failure.getMessage());
             throw failure;
         }
+        List<Future<Void>> sends = new ArrayList<>(rejected.size());
         for (Rejected r : rejected) {
             String message = "Record " + RecordParser.where(r.record()) + " sent to the dead letter queue: "
                     + r.reason().getMessage();
             log.warn(message);
-            reporter.report(r.record(), r.reason());
+            sends.add(reporter.report(r.record(), r.reason()));
             metrics.sentToDlq(message);
+        }
+        // Connect waits for the reporter's sends before it asks preCommit() for offsets, not after: records
+        // reported from preCommit() must be in the dead letter queue before their offsets can be committed.
+        for (int i = 0; i < sends.size(); i++) {
+            try {
+                sends.get(i).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConnectException("Interrupted while the dead letter queue took the rejected records", e);
+            } catch (ExecutionException e) {
+                throw new ConnectException("The dead letter queue did not take record "
+                        + RecordParser.where(rejected.get(i).record()) + ": " + e.getCause(), e.getCause());
+            }
         }
     }
 

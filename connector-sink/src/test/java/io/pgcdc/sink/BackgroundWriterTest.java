@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -63,9 +65,38 @@ class BackgroundWriterTest {
             ConnectException failure = assertThrows(ConnectException.class,
                     () -> background.submit(writer.parse(List.of(record(2, row)))));
             assertTrue(failure.getMessage().contains("Writing a batch of 1 rows"), failure.getMessage());
-            // The failure surfaces once, and the batch handed over with it was not started: Connect fails the
-            // task, which restarts from the committed offsets, before both batches.
-            background.await();
+            // The batch handed over with it was not started, and the failure stays: Connect asks preCommit() for
+            // offsets as it stops the failed task, and must commit none past the batch that was not written.
+            ConnectException again = assertThrows(ConnectException.class, background::await);
+            assertTrue(again.getMessage().contains("no offsets are committed past it"), again.getMessage());
+            assertEquals(failure, again.getCause());
+        }
+    }
+
+    @Test
+    void aRejectedRecordIsInTheDeadLetterQueueBeforeTheTaskMayCommitItsOffset() throws Exception {
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        ErrantRecordReporter reporter = (record, error) -> sent;
+        BatchWriter writer = new BatchWriter(new SinkConfig(PROPS), reporter, new SinkMetrics());
+        try (BackgroundWriter background = new BackgroundWriter(writer, "writer-under-test")) {
+            background.submit(writer.parse(List.of(record(1, "not a row"))));
+            CompletableFuture<Void> waited = CompletableFuture.runAsync(background::await);
+            assertThrows(TimeoutException.class, () -> waited.get(300, TimeUnit.MILLISECONDS),
+                    "await() returned before the dead letter queue acknowledged the record");
+            sent.complete(null);
+            waited.get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aRecordTheDeadLetterQueueRefusedFailsTheTask() {
+        ErrantRecordReporter reporter = (record, error) -> CompletableFuture.failedFuture(new IllegalStateException("full"));
+        BatchWriter writer = new BatchWriter(new SinkConfig(PROPS), reporter, new SinkMetrics());
+        try (BackgroundWriter background = new BackgroundWriter(writer, "writer-under-test")) {
+            background.submit(writer.parse(List.of(record(3, "not a row"))));
+            ConnectException failure = assertThrows(ConnectException.class, background::await);
+            assertTrue(failure.getMessage().contains("did not take record at t-0@3"), failure.getMessage());
+            assertThrows(ConnectException.class, background::await, "the failure stays");
         }
     }
 

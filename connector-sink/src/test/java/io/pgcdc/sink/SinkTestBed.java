@@ -29,9 +29,13 @@ final class SinkTestBed implements AutoCloseable {
     }
 
     static SinkTestBed start(String name) throws Exception {
+        return start(name, Map.of());
+    }
+
+    static SinkTestBed start(String name, Map<String, String> workerProps) throws Exception {
         PostgresServer pg = PostgresServer.start();
         pg.createDatabase(DB);
-        EmbeddedConnectCluster connect = ConnectCluster.start(name, 1, Map.of());
+        EmbeddedConnectCluster connect = ConnectCluster.start(name, 1, workerProps);
         KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, connect.kafka().bootstrapServers(),
                 ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, "org.apache.kafka.common.serialization.ByteArraySerializer",
