@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Keeps, per key, only the newest change of a batch: by guard value, then by source
- * position, then by Kafka offset, then by arrival. PostgreSQL refuses an ON CONFLICT
+ * Keeps, per key, only the newest change of a batch: by guard value (but for deletes), then by
+ * source position, then by Kafka offset, then by arrival. PostgreSQL refuses an ON CONFLICT
  * statement that touches one row twice, and only the newest change matters anyway: a key
  * whose newest change is a delete is deleted.
  */
@@ -67,9 +67,14 @@ final class BatchReducer {
         return new RowChange(b.table(), b.op(), columns, b.schema(), b.position(), b.commitMicros(), b.record());
     }
 
-    /** Whether {@code b}, which arrived after {@code a}, is the newer change of the same row. */
+    /**
+     * Whether {@code b}, which arrived after {@code a}, is the newer change of the same row. A delete is never
+     * ranked by its guard value: under the default replica identity it carries only the key, and Debezium
+     * fills the rest of {@code before} with defaults (an updated_at of 1970).
+     */
     static boolean isNewer(RowChange b, RowChange a, String guardColumn) {
-        if (guardColumn != null) {
+        boolean delete = a.op() == RowChange.Op.DELETE || b.op() == RowChange.Op.DELETE;
+        if (guardColumn != null && !delete) {
             int byGuard = GuardValue.compare(GuardValue.of(a.columns().get(guardColumn)),
                     GuardValue.of(b.columns().get(guardColumn)));
             if (byGuard != 0) {

@@ -139,7 +139,7 @@ final class JsonValues {
         return (byte[]) value;
     }
 
-    private static String bytea(byte[] bytes) {
+    static String bytea(byte[] bytes) {
         return "\\x" + HexFormat.of().formatHex(bytes);
     }
 

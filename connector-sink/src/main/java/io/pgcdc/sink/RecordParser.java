@@ -25,7 +25,7 @@ final class RecordParser {
     static final Set<String> ENVELOPE_FIELDS = Set.of("op", "before", "after", "source");
     /** The source block fields this parser (and {@link TableNames}) reads. */
     static final Set<String> SOURCE_FIELDS = Set.of("schema", "table", "lsn_commit", "change_index", "sequence", "lsn",
-            "ts_us", "ts_ms", "unchanged_toast");
+            "ts_us", "ts_ms", "unchanged_toast", "connector");
 
     private final TableNames tableNames;
     private final JsonRecordReader jsonValues = new JsonRecordReader();
@@ -120,7 +120,10 @@ final class RecordParser {
         }
     }
 
-    /** The row with unchanged TOAST columns (named in the source block) left out: unknown, not null. */
+    /**
+     * The row with unchanged TOAST columns left out: unknown, not null. This project's source names them in the
+     * source block; Debezium's puts its placeholder in their place.
+     */
     private static Map<String, Object> row(Object value, Map<String, Object> source, SinkRecord record, String which) {
         if (!(value instanceof Map<?, ?>)) {
             throw new DataException("Record " + where(record) + " is an envelope without a usable '" + which + "' row");
@@ -133,6 +136,9 @@ final class RecordParser {
             for (Object name : names) {
                 row.remove(String.valueOf(name));
             }
+        } else if (UnavailableValue.fromDebezium(source) && row.values().stream().anyMatch(UnavailableValue::is)) {
+            row = new LinkedHashMap<>(row);
+            row.values().removeIf(UnavailableValue::is);
         }
         return row;
     }

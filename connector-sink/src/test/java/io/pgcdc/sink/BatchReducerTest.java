@@ -51,6 +51,17 @@ class BatchReducerTest {
     }
 
     @Test
+    void aDeleteIsOrderedByPositionNotByTheGuardValueItDoesNotReallyCarry() {
+        RowChange update = change(RowChange.Op.UPSERT, 1, "2024-01-02T00:00:00Z", 5L, 1);
+        // Debezium's delete under REPLICA IDENTITY DEFAULT: the key, and defaults for the rest of before.
+        RowChange delete = change(RowChange.Op.DELETE, 1, "1970-01-01T00:00:00Z", 6L, 2);
+        assertEquals(List.of(delete), BatchReducer.newestPerKey(List.of(update, delete), List.of("id"), "updated_at"));
+        RowChange reinsert = change(RowChange.Op.UPSERT, 1, "2024-01-01T00:00:00Z", 7L, 3);
+        assertEquals(List.of(reinsert), BatchReducer.newestPerKey(List.of(update, delete, reinsert), List.of("id"),
+                "updated_at"));
+    }
+
+    @Test
     void columnsTheNewerChangeDoesNotCarryComeFromTheOlderOne() {
         RowChange insert = new RowChange(T, RowChange.Op.UPSERT, Map.of("id", 1, "body", "long text", "n", 1), null, null,
                 null, new SinkRecord("topic", 0, null, null, null, null, 1));

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -108,6 +109,19 @@ class RecordParserTest {
         assertEquals(3, change.columns().get("id"));
         assertEquals(BigInteger.TEN.shiftLeft(64).add(BigInteger.valueOf(20)), change.position());
         assertEquals(2000L, change.commitMicros());
+    }
+
+    @Test
+    void debeziumsUnavailableValuePlaceholderIsLeftOutLikeAnUnchangedToastValue() {
+        Map<String, Object> source = Map.of("connector", "postgresql", "schema", "public", "table", "docs");
+        Map<String, Object> after = new HashMap<>(Map.of("id", 1, "note", UnavailableValue.TEXT, "tags",
+                List.of(UnavailableValue.TEXT), "blob", UnavailableValue.TEXT.getBytes(StandardCharsets.UTF_8),
+                "qty", 2));
+        RowChange change = parser.parse(record("dbz.public.docs", null, Map.of("op", "u", "after", after, "source", source)));
+        assertEquals(Map.of("id", 1, "qty", 2), change.columns());
+        Map<String, Object> ours = Map.of("connector", "pgcdc", "schema", "public", "table", "docs");
+        RowChange text = parser.parse(record("cdc.public.docs", null, Map.of("op", "u", "after", after, "source", ours)));
+        assertEquals(UnavailableValue.TEXT, text.columns().get("note"), "only Debezium's records hold its placeholder");
     }
 
     @Test
