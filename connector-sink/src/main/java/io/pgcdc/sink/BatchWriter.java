@@ -17,6 +17,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -40,6 +41,12 @@ final class BatchWriter implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
     private static final long MAX_BACKOFF_MS = 30_000;
+    /**
+     * How often the catalog is read again for a table while records bring fields it lacks: a column added to the
+     * target is written from then on, without a restart. Records of one shape keep bringing the same fields, so
+     * reading it for every batch would cost three catalog queries a batch where a table deliberately lacks some.
+     */
+    private static final long MISSING_RECHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final SinkConfig config;
     private final ErrantRecordReporter reporter;
@@ -50,7 +57,8 @@ final class BatchWriter implements AutoCloseable {
     private final TableDdl ddl;
     /** Both sets are read and added to by the task's thread too, which plans the next batch (see {@link #parse}). */
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
-    private final Set<String> knownMissing = ConcurrentHashMap.newKeySet();
+    /** A table's field it lacks ("table.field"), with when the catalog was last read to see whether it still does. */
+    private final Map<String, Long> knownMissing = new ConcurrentHashMap<>();
     private Connection connection;
 
     /** A record that cannot be written, with the reason. */
@@ -181,6 +189,13 @@ final class BatchWriter implements AutoCloseable {
                     continue;
                 }
                 if (SqlErrors.isRowError(e) && !careful) {
+                    if (!refreshed && tablesChanged(byTable.keySet())) {
+                        // A column's type changed under us (say int to bigint for larger values): not the rows' fault.
+                        catalog.forgetAll();
+                        refreshed = true;
+                        attempt--;
+                        continue;
+                    }
                     careful = true; // redo the batch, isolating the rows PostgreSQL rejects
                     attempt--;
                     continue;
@@ -197,6 +212,24 @@ final class BatchWriter implements AutoCloseable {
                 sleep(backoff);
                 backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
             }
+        }
+    }
+
+    /** Whether the catalog describes any of the tables otherwise than it did when their statements were built. */
+    private boolean tablesChanged(Collection<TableRef> refs) {
+        try {
+            Connection c = connection();
+            for (TableRef ref : refs) {
+                TargetTable cached = catalog.cached(ref);
+                if (cached != null && !cached.equals(TargetCatalog.describe(c, ref))) {
+                    return true;
+                }
+            }
+            c.rollback();
+            return false;
+        } catch (SQLException e) {
+            rollbackQuietly();
+            return false; // the careful retry meets the same trouble and handles it as it comes
         }
     }
 
@@ -339,10 +372,12 @@ final class BatchWriter implements AutoCloseable {
     }
 
     /**
-     * Whether a change has a field the table lacks that no earlier batch had: worth reading the catalog again.
-     * Such fields are remembered when {@code remember}: the writing thread reads the catalog again for them.
+     * Whether a change has a field the table lacks that no earlier batch had, or that the catalog was last read
+     * for over {@link #MISSING_RECHECK_NANOS} ago: worth reading the catalog again, since the column may have been
+     * added since. When {@code remember}, the writing thread is about to read it: the time is noted.
      */
     private boolean bringsNewFields(TargetTable table, List<RowChange> changes, boolean remember) {
+        long now = System.nanoTime();
         boolean fresh = false;
         RowChange runStart = null;
         for (RowChange change : changes) {
@@ -355,8 +390,12 @@ final class BatchWriter implements AutoCloseable {
                     continue;
                 }
                 String known = table.ref() + "." + field;
-                if (remember ? knownMissing.add(known) : !knownMissing.contains(known)) {
+                Long checked = knownMissing.get(known);
+                if (checked == null || now - checked > MISSING_RECHECK_NANOS) {
                     fresh = true;
+                    if (remember) {
+                        knownMissing.put(known, now);
+                    }
                 }
             }
         }
