@@ -7,7 +7,9 @@ CREATE TABLE olap.projects (
     id          bigint PRIMARY KEY,
     team_id     bigint NOT NULL,
     name        text,
-    updated_at  timestamptz
+    updated_at  timestamptz,
+    -- Kept by the sink (upsert.position.column): orders versions with equal updated_at and guards deletes.
+    pgcdc_position numeric
 );
 
 CREATE TABLE olap.time_entries (
@@ -16,6 +18,7 @@ CREATE TABLE olap.time_entries (
     project_id  bigint NOT NULL,
     duration_s  integer NOT NULL,
     updated_at  timestamptz,
+    pgcdc_position numeric,
     -- A generated column: computed once on write instead of in every report query.
     duration_h  numeric GENERATED ALWAYS AS (duration_s / 3600.0) STORED
 );

@@ -75,6 +75,9 @@ public final class Benchmarks {
         }
         for (String target : targets) {
             bed.olap().execute(Workload.ddl(target));
+            if (SinkBenchmark.isPgcdcTarget(target)) {
+                bed.olap().execute(Workload.POSITION_COLUMN.formatted(target));
+            }
             workload.prefill(bed.olap(), target, rows);
             // Hint bits and the visibility map set now, not by the first contender to update the rows
             // (or by autovacuum while it runs): every sink starts on a table in the same state.

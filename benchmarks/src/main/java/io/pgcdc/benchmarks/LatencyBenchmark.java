@@ -47,7 +47,8 @@ final class LatencyBenchmark {
         String topic = SourceBenchmark.pgcdcTopic(TABLE);
         try {
             bed.oltp().execute(Workload.ddl(TABLE), "CREATE PUBLICATION bench_" + TABLE + " FOR TABLE " + TABLE);
-            bed.olap().execute(Workload.ddl(target), "ALTER TABLE " + target + " ADD COLUMN arrived_at timestamptz",
+            bed.olap().execute(Workload.ddl(target), Workload.POSITION_COLUMN.formatted(target),
+                    "ALTER TABLE " + target + " ADD COLUMN arrived_at timestamptz",
                     "CREATE FUNCTION stamp_arrival() RETURNS trigger LANGUAGE plpgsql AS "
                             + "$$BEGIN NEW.arrived_at := clock_timestamp(); RETURN NEW; END$$",
                     "CREATE TRIGGER stamp_arrival BEFORE INSERT OR UPDATE ON " + target

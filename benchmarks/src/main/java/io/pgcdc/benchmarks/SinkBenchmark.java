@@ -48,6 +48,11 @@ final class SinkBenchmark {
         return "pgcdcs_" + table;
     }
 
+    /** Whether a target is one of our sink's (bytes or Structs path). */
+    static boolean isPgcdcTarget(String target) {
+        return target.startsWith("pgcdc_") || target.startsWith("pgcdcs_");
+    }
+
     static String debeziumTarget(String table) {
         return "dbz_" + table;
     }

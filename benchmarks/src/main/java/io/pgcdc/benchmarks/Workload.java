@@ -121,6 +121,9 @@ enum Workload {
         return "w_" + id.replace('-', '_');
     }
 
+    /** Our sink's targets keep each row's source position (upsert.position.column), to order equal updated_at. */
+    static final String POSITION_COLUMN = "ALTER TABLE %s ADD COLUMN pgcdc_position numeric";
+
     static String ddl(String table) {
         return "CREATE TABLE " + table + " (id bigint PRIMARY KEY, version int NOT NULL, label text NOT NULL, "
                 + "payload jsonb, updated_at timestamptz NOT NULL DEFAULT clock_timestamp())";

@@ -296,6 +296,8 @@ final class BatchWriter implements AutoCloseable {
                 rejected.add(new Rejected(change.record(), problem));
             }
         }
+        Guard order = Guard.of(config, table);
+        warnOfMissingPosition(table, order);
         String guardForOrder = mode == GuardMode.COLUMN ? guard : null;
         List<RowChange> newest = BatchReducer.newestPerKey(valid, table.keyColumns(), guardForOrder);
         List<RowChange> deletes = new ArrayList<>();
@@ -324,14 +326,13 @@ final class BatchWriter implements AutoCloseable {
         List<Step> steps = new ArrayList<>();
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
             List<String> columns = group.getKey();
-            Statement upsert = upsert(PgDialect.upsert(table, columns, mode, guard), PgDialect.documents(table, columns));
-            String position = mode == GuardMode.SOURCE_LSN ? guard : null;
+            Statement upsert = upsert(PgDialect.upsert(table, columns, order), PgDialect.documents(table, columns));
             steps.add(step(columns, upsert, group.getValue(),
-                    rows -> JsonRows.upserts(table, rows, columns, position, soft), withParameters));
+                    rows -> JsonRows.upserts(table, rows, columns, order.writtenPosition(), soft), withParameters));
         }
         if (!deletes.isEmpty()) {
-            Statement delete = delete(soft == null ? PgDialect.delete(table, mode, guard)
-                    : PgDialect.softDelete(table, soft, mode, guard), PgDialect.documents(table, table.keyColumns()));
+            Statement delete = delete(soft == null ? PgDialect.delete(table, order)
+                    : PgDialect.softDelete(table, soft, order), PgDialect.documents(table, table.keyColumns()));
             steps.add(step(table.keyColumns(), delete, deletes, rows -> JsonRows.deletes(table, rows), withParameters));
         }
         return new TablePlan(table, rejected, steps);
@@ -402,6 +403,17 @@ final class BatchWriter implements AutoCloseable {
         return fresh;
     }
 
+    /** Says once per table what is given up where the table has no column for source positions. */
+    private void warnOfMissingPosition(TargetTable table, Guard guard) {
+        if (guard.mode() == GuardMode.COLUMN && config.positionColumn() != null && guard.positionColumn() == null
+                && warned.add(table.ref() + "." + config.positionColumn())) {
+            log.warn("Target table {} has no column \"{}\" ({}): a later change with the same {} as the stored row is "
+                    + "taken for a replay, and deletes are guarded by commit time; add it (ALTER TABLE {} ADD COLUMN {} "
+                    + "numeric)", table.ref(), config.positionColumn(), SinkConfig.POSITION_COLUMN_CONFIG,
+                    guard.column(), table.ref().quoted(), PgDialect.quote(config.positionColumn()));
+        }
+    }
+
     /** For a run of changes of one shape: the columns whose values are written, and the fields the table lacks. */
     private record FieldPlan(List<TargetTable.Column> written, List<String> missing) { }
 
@@ -458,8 +470,9 @@ final class BatchWriter implements AutoCloseable {
                 columns.add(field);
             }
         }
-        if (config.guardMode() == GuardMode.SOURCE_LSN) {
-            columns.add(config.guardColumn());
+        String position = Guard.of(config, table).writtenPosition();
+        if (position != null) {
+            columns.add(position);
         }
         if (config.deleteMode() == DeleteMode.SOFT && table.columns().containsKey(config.softDeleteColumn())) {
             columns.add(config.softDeleteColumn()); // an upserted row is alive again

@@ -63,7 +63,7 @@ final class PgDialect {
      * version, so replays and late arrivals change nothing. The counting wraps the one statement,
      * so statement-level triggers still run once.
      */
-    static String upsert(TargetTable table, List<String> columns, GuardMode mode, String guardColumn) {
+    static String upsert(TargetTable table, List<String> columns, Guard guard) {
         StringJoiner names = new StringJoiner(", ");
         columns.forEach(c -> names.add(quote(c)));
         StringBuilder sql = new StringBuilder("WITH w AS (INSERT INTO ").append(table.ref().quoted()).append(" AS t (")
@@ -83,9 +83,15 @@ final class PgDialect {
             sql.append("NOTHING");
         } else {
             sql.append("UPDATE SET ").append(set);
-            if (mode != GuardMode.NONE) {
-                String guard = quote(guardColumn);
-                sql.append(" WHERE t.").append(guard).append(" IS NULL OR t.").append(guard).append(" < excluded.").append(guard);
+            if (guard.mode() != GuardMode.NONE) {
+                String g = quote(guard.column());
+                sql.append(" WHERE t.").append(g).append(" IS NULL OR t.").append(g).append(" < excluded.").append(g);
+                if (guard.positionColumn() != null) {
+                    // Equal guard values (now() is fixed per transaction): the later source position is newer.
+                    String p = quote(guard.positionColumn());
+                    sql.append(" OR t.").append(g).append(" = excluded.").append(g).append(" AND t.").append(p)
+                            .append(" < excluded.").append(p);
+                }
             }
         }
         if (table.partitioned()) {
@@ -107,21 +113,21 @@ final class PgDialect {
     }
 
     /** A delete of the keyed rows, guarded like upserts: it does not remove a row written after it. */
-    static String delete(TargetTable table, GuardMode mode, String guardColumn) {
+    static String delete(TargetTable table, Guard guard) {
         return "DELETE FROM " + table.ref().quoted() + " AS t USING " + deleteRecordset(table) + " WHERE "
-                + keyMatch(table) + deleteGuard(table, mode, guardColumn);
+                + keyMatch(table) + deleteGuard(table, guard);
     }
 
     /** A soft delete: sets {@code column} to true (boolean) or to the delete's commit time. */
-    static String softDelete(TargetTable table, String column, GuardMode mode, String guardColumn) {
+    static String softDelete(TargetTable table, String column, Guard guard) {
         TargetTable.Column target = table.columns().get(column);
         String value = target.isBoolean() ? "true" : "d." + quote(COMMIT_TIME_FIELD);
         String set = quote(column) + " = " + value;
-        if (mode == GuardMode.SOURCE_LSN) {
-            set += ", " + quote(guardColumn) + " = d." + quote(POSITION_FIELD);
+        if (guard.writtenPosition() != null) {
+            set += ", " + quote(guard.writtenPosition()) + " = d." + quote(POSITION_FIELD);
         }
         return "UPDATE " + table.ref().quoted() + " AS t SET " + set + " FROM " + deleteRecordset(table) + " WHERE "
-                + keyMatch(table) + deleteGuard(table, mode, guardColumn);
+                + keyMatch(table) + deleteGuard(table, guard);
     }
 
     /**
@@ -168,22 +174,42 @@ final class PgDialect {
     }
 
     /**
-     * Column mode compares a timestamp guard with the delete's commit time (the row must not have
-     * been written after the delete committed); a guard of another type cannot be compared with a
-     * time, so such deletes are unguarded. Source-position mode compares positions.
+     * A delete carries no guard value of its own (only its key is real under the default replica identity), so
+     * it is placed by what it does carry. Source-position mode compares positions. Column mode compares the
+     * row's position with the delete's where both are known (the table has a position column), and otherwise
+     * the row's timestamp guard with the delete's commit time: the row must not have been written after the
+     * delete committed. A guard of another type cannot be compared with a time, so such deletes are unguarded.
      */
-    private static String deleteGuard(TargetTable table, GuardMode mode, String guardColumn) {
-        String guard = "t." + quote(guardColumn);
-        if (mode == GuardMode.SOURCE_LSN) {
-            return " AND (" + guard + " IS NULL OR d." + quote(POSITION_FIELD) + " IS NULL OR " + guard + " < d."
-                    + quote(POSITION_FIELD) + ")";
+    private static String deleteGuard(TargetTable table, Guard guard) {
+        String position = "d." + quote(POSITION_FIELD);
+        if (guard.mode() == GuardMode.SOURCE_LSN) {
+            String g = "t." + quote(guard.column());
+            return " AND (" + g + " IS NULL OR " + position + " IS NULL OR " + g + " < " + position + ")";
         }
-        TargetTable.Column column = table.columns().get(guardColumn);
-        if (mode == GuardMode.COLUMN && column != null && column.isTimestamp()) {
-            return " AND (" + guard + " IS NULL OR d." + quote(COMMIT_TIME_FIELD) + " IS NULL OR " + guard + " <= d."
-                    + quote(COMMIT_TIME_FIELD) + ")";
+        String byTime = guard.mode() == GuardMode.COLUMN ? commitTimeGuard(table, guard) : null;
+        if (guard.mode() == GuardMode.COLUMN && guard.positionColumn() != null) {
+            String p = "t." + quote(guard.positionColumn());
+            return " AND CASE WHEN " + p + " IS NOT NULL AND " + position + " IS NOT NULL THEN " + p + " < " + position
+                    + " ELSE " + (byTime == null ? "true" : byTime) + " END";
         }
-        return "";
+        return byTime == null ? "" : " AND " + byTime;
+    }
+
+    /** The row's timestamp guard is no later than the delete's commit time; null for a guard of another type. */
+    private static String commitTimeGuard(TargetTable table, Guard guard) {
+        TargetTable.Column column = table.columns().get(guard.column());
+        if (column == null || !column.isTimestamp()) {
+            return null;
+        }
+        String g = "t." + quote(guard.column());
+        String instant = column.typeName().equals("timestamp") && guard.zone() != null
+                ? "(" + g + " AT TIME ZONE " + literal(guard.zone()) + ")" : g;
+        return "(" + g + " IS NULL OR d." + quote(COMMIT_TIME_FIELD) + " IS NULL OR " + instant + " <= d."
+                + quote(COMMIT_TIME_FIELD) + ")";
+    }
+
+    static String literal(String text) {
+        return "'" + text.replace("'", "''") + "'";
     }
 
     private static String values(TargetTable table, List<String> columns) {

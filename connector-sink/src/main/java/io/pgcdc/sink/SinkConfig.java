@@ -1,5 +1,8 @@
 package io.pgcdc.sink;
 
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,9 +53,25 @@ public final class SinkConfig extends AbstractConfig {
     private static final String GUARD_MODE_DOC = "'column': an upsert or delete applies only if the stored row's guard column is "
             + "older (replays and late arrivals are no-ops); 'source_lsn': the guard column (numeric) holds the source "
             + "position of the change that wrote the row, set by the sink (for tables without an updated_at); 'none': last "
-            + "write wins. In 'column' mode two versions with the same guard value are one version (a replay), and deletes "
-            + "are guarded only when the guard column is a timestamp or timestamptz.";
+            + "write wins. In 'column' mode versions with the same guard value are ordered by source position when the "
+            + "table has upsert.position.column (else the later one is taken for a replay), and deletes are guarded by "
+            + "position, or by commit time when the guard column is a timestamp or timestamptz.";
     public static final String GUARD_MODE_DEFAULT = "column";
+
+    public static final String POSITION_COLUMN_CONFIG = "upsert.position.column";
+    private static final String POSITION_COLUMN_DOC = "In 'column' mode: a numeric column in which the sink keeps the "
+            + "source position of the change that wrote each row. Versions with equal guard values are then ordered by "
+            + "position (two updates in one transaction share now(); an update may leave the guard alone), and deletes are "
+            + "guarded by position rather than by comparing the guard column with their commit time. auto.create and "
+            + "auto.evolve add it. Empty: tables without it, where a later version with the same guard value is refused "
+            + "as a replay and deletes are guarded by commit time.";
+    public static final String POSITION_COLUMN_DEFAULT = "pgcdc_position";
+
+    public static final String GUARD_TIMEZONE_CONFIG = "upsert.guard.timezone";
+    private static final String GUARD_TIMEZONE_DOC = "The time zone in which the values of a guard column of type "
+            + "'timestamp' (without time zone) are written, e.g. 'Europe/Berlin' or 'UTC'. A delete that cannot be guarded "
+            + "by source position compares the guard column with its commit time, which needs the zone: validation refuses "
+            + "such a column in 'column' mode with deletes applied unless this is set.";
 
     public static final String DELETE_MODE_CONFIG = "delete.mode";
     private static final String DELETE_MODE_DOC = "'delete' removes the row, 'soft' sets delete.soft.column, 'ignore' skips deletes.";
@@ -133,6 +152,10 @@ public final class SinkConfig extends AbstractConfig {
                         Importance.HIGH, GUARD_COLUMN_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Guard column")
                 .define(GUARD_MODE_CONFIG, Type.STRING, GUARD_MODE_DEFAULT, enumValidator(GuardMode.values()),
                         Importance.HIGH, GUARD_MODE_DOC, GROUP_WRITES, ++order, Width.SHORT, "Guard mode")
+                .define(POSITION_COLUMN_CONFIG, Type.STRING, POSITION_COLUMN_DEFAULT, Importance.MEDIUM,
+                        POSITION_COLUMN_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Position column")
+                .define(GUARD_TIMEZONE_CONFIG, Type.STRING, "", new ZoneValidator(), Importance.MEDIUM,
+                        GUARD_TIMEZONE_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Guard time zone")
                 .define(DELETE_MODE_CONFIG, Type.STRING, DELETE_MODE_DEFAULT, enumValidator(DeleteMode.values()),
                         Importance.MEDIUM, DELETE_MODE_DOC, GROUP_WRITES, ++order, Width.SHORT, "Delete mode")
                 .define(DELETE_SOFT_COLUMN_CONFIG, Type.STRING, DELETE_SOFT_COLUMN_DEFAULT, new ConfigDef.NonEmptyString(),
@@ -191,6 +214,18 @@ public final class SinkConfig extends AbstractConfig {
         return GuardMode.valueOf(getString(GUARD_MODE_CONFIG).toUpperCase(Locale.ROOT));
     }
 
+    /** The column that keeps each row's source position in 'column' mode, or null when there is none. */
+    public String positionColumn() {
+        String column = getString(POSITION_COLUMN_CONFIG);
+        return guardMode() != GuardMode.COLUMN || column == null || column.isBlank() ? null : column.trim();
+    }
+
+    /** The zone of a zone-less guard column's values, or null when not set. */
+    public String guardTimeZone() {
+        String zone = getString(GUARD_TIMEZONE_CONFIG);
+        return zone == null || zone.isBlank() ? null : zone.trim();
+    }
+
     public DeleteMode deleteMode() {
         return DeleteMode.valueOf(getString(DELETE_MODE_CONFIG).toUpperCase(Locale.ROOT));
     }
@@ -239,6 +274,32 @@ public final class SinkConfig extends AbstractConfig {
             names[i] = values[i].name().toLowerCase(Locale.ROOT);
         }
         return ConfigDef.ValidString.in(names);
+    }
+
+    private static final class ZoneValidator implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (value == null || ((String) value).isBlank()) {
+                return;
+            }
+            ZoneId zone;
+            try {
+                zone = ZoneId.of(((String) value).trim());
+            } catch (DateTimeException e) {
+                throw new ConfigException(name, value, "is not a time zone: " + e.getMessage() + " (use a region such "
+                        + "as Europe/Berlin, or UTC)");
+            }
+            if (zone instanceof ZoneOffset) {
+                // PostgreSQL reads a bare offset POSIX-style, east and west swapped: only names mean the same to both.
+                throw new ConfigException(name, value, "is an offset, not a zone name: use a region such as "
+                        + "Europe/Berlin, or UTC");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a time zone name such as UTC or Europe/Berlin, or empty";
+        }
     }
 
     private static final class UrlValidator implements ConfigDef.Validator {

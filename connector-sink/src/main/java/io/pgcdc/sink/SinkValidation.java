@@ -95,6 +95,14 @@ final class SinkValidation {
         if (guard != null) {
             problems.add(new Problem(SinkConfig.GUARD_COLUMN_CONFIG, table + guard));
         }
+        String position = positionProblem(target);
+        if (position != null) {
+            problems.add(new Problem(SinkConfig.POSITION_COLUMN_CONFIG, table + position));
+        }
+        String zone = zoneProblem(target);
+        if (zone != null) {
+            problems.add(new Problem(SinkConfig.GUARD_TIMEZONE_CONFIG, table + zone));
+        }
         if (config.deleteMode() == DeleteMode.SOFT && !target.columns().containsKey(config.softDeleteColumn())) {
             problems.add(new Problem(SinkConfig.DELETE_SOFT_COLUMN_CONFIG, table + " has no column \""
                     + config.softDeleteColumn() + "\" for soft deletes: add it (timestamptz or boolean) or change "
@@ -119,6 +127,42 @@ final class SinkValidation {
             return " has no guard column \"" + name + "\": add it, change upsert.guard.column, or set upsert.guard.mode=none";
         }
         return guardTypeProblem(mode, column);
+    }
+
+    /**
+     * What is wrong with the table's position column (column mode), as the end of a sentence about the table; null
+     * when fine. A table without one gives up ordering equal guard values and guarding deletes by position: the
+     * user must say so by leaving the setting empty.
+     */
+    private String positionProblem(TargetTable target) {
+        String name = config.positionColumn();
+        if (name == null) {
+            return null;
+        }
+        TargetTable.Column column = target.columns().get(name);
+        if (column == null) {
+            return config.autoEvolve() ? null : " has no column \"" + name + "\" for source positions: add it (ALTER TABLE "
+                    + target.ref().quoted() + " ADD COLUMN " + PgDialect.quote(name) + " numeric), or set "
+                    + SinkConfig.POSITION_COLUMN_CONFIG + " empty and give up: a later change with the same "
+                    + config.guardColumn() + " as the stored row (a second update in one transaction, an update that leaves "
+                    + config.guardColumn() + " alone) would be refused as a replay, and deletes guarded by comparing "
+                    + config.guardColumn() + " with their commit time";
+        }
+        return holdsPositions(column) ? null : " has position column \"" + name + "\" of type " + column.sqlType()
+                + ", which cannot hold source positions: make it numeric";
+    }
+
+    /** A zone-less timestamp guard that deletes compare with their commit time needs its zone; null when fine. */
+    private String zoneProblem(TargetTable target) {
+        TargetTable.Column column = target.columns().get(config.guardColumn());
+        if (config.guardMode() != GuardMode.COLUMN || config.deleteMode() == DeleteMode.IGNORE || column == null
+                || !column.typeName().equals("timestamp") || config.guardTimeZone() != null) {
+            return null;
+        }
+        return " has guard column \"" + column.name() + "\" of type timestamp without time zone: deletes compare it with "
+                + "their commit time, so set " + SinkConfig.GUARD_TIMEZONE_CONFIG + " to the zone its values are written "
+                + "in (UTC if they are UTC); read as UTC, a row deleted within its zone's offset of its last update "
+                + "would be kept";
     }
 
     /** Why a column cannot hold the guard in this mode, or null. */

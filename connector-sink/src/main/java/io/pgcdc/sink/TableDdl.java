@@ -92,6 +92,9 @@ final class TableDdl {
         if (config.guardMode() == GuardMode.SOURCE_LSN) {
             columns.putIfAbsent(config.guardColumn(), "numeric");
         }
+        if (config.positionColumn() != null) {
+            columns.putIfAbsent(config.positionColumn(), "numeric");
+        }
         if (config.deleteMode() == DeleteMode.SOFT) {
             columns.putIfAbsent(config.softDeleteColumn(), "timestamptz");
         }
@@ -131,6 +134,10 @@ final class TableDdl {
                 reject.accept(change, new DataException("Record " + RecordParser.where(change.record())
                         + " cannot be written to " + table.ref() + " (auto.evolve): " + problem.getMessage(), problem));
             }
+        }
+        String position = config.positionColumn();
+        if (position != null && !table.columns().containsKey(position)) {
+            added.putIfAbsent(position, "numeric"); // the sink's own column, as auto.create makes it
         }
         if (added.isEmpty()) {
             return fitting;

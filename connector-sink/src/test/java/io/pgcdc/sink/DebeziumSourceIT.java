@@ -43,7 +43,8 @@ class DebeziumSourceIT {
         bed.pg.execute(OLTP, orders, docs);
         for (String target : TARGETS) {
             bed.pg.createDatabase(target);
-            bed.pg.execute(target, orders, docs);
+            bed.pg.execute(target, orders, docs, "ALTER TABLE orders ADD COLUMN pgcdc_position numeric",
+                    "ALTER TABLE docs ADD COLUMN pgcdc_position numeric");
         }
         // The embedded broker creates no topic on first use.
         bed.createTopicOnce("dbz.public.orders");

@@ -42,7 +42,7 @@ class PgDialectTest {
                 + "AS d(\"id\" bigint, \"total\" numeric(10,2), \"updated_at\" timestamp with time zone) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\", \"updated_at\" = excluded.\"updated_at\" "
                 + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\"" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id", "total", "updated_at"), GuardMode.COLUMN, "updated_at"));
+                PgDialect.upsert(ORDERS, List.of("id", "total", "updated_at"), new Guard(GuardMode.COLUMN, "updated_at", null, null)));
     }
 
     @Test
@@ -54,7 +54,7 @@ class PgDialectTest {
                 + "AS d(\"id\", \"note\", \"doc\", \"raw\") "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"doc\" = excluded.\"doc\", \"note\" = excluded.\"note\", "
                 + "\"raw\" = excluded.\"raw\"" + COUNTED,
-                PgDialect.upsert(docs, List.of("id", "doc", "note", "raw"), GuardMode.NONE, null));
+                PgDialect.upsert(docs, List.of("id", "doc", "note", "raw"), new Guard(GuardMode.NONE, null, null, null)));
         assertEquals(List.of("doc", "raw"), PgDialect.documents(docs, List.of("id", "doc", "note", "raw")),
                 "parameters in the order of the unnests");
     }
@@ -68,7 +68,7 @@ class PgDialectTest {
         assertEquals("DELETE FROM \"public\".\"k\" AS t USING ROWS FROM (json_to_recordset(?::json) AS "
                 + "(\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric), unnest(?::text[])) "
                 + "AS d(\"__pgcdc_commit_time\", \"__pgcdc_position\", \"doc\") WHERE t.\"doc\" = d.\"doc\"::jsonb",
-                PgDialect.delete(keyedByDocument, GuardMode.NONE, "updated_at"));
+                PgDialect.delete(keyedByDocument, new Guard(GuardMode.NONE, "updated_at", null, null)));
     }
 
     @Test
@@ -82,7 +82,7 @@ class PgDialectTest {
                 + "WHERE t.\"updated_at\" IS NULL OR t.\"updated_at\" < excluded.\"updated_at\" "
                 + "RETURNING t.\"day\", t.\"id\") SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM \"olap\".\"events\" AS o "
                 + "WHERE o.\"day\" = w.\"day\" AND o.\"id\" = w.\"id\")), count(*) FROM w",
-                PgDialect.upsert(partitioned, List.of("day", "id", "n", "updated_at"), GuardMode.COLUMN, "updated_at"));
+                PgDialect.upsert(partitioned, List.of("day", "id", "n", "updated_at"), new Guard(GuardMode.COLUMN, "updated_at", null, null)));
     }
 
     @Test
@@ -90,11 +90,11 @@ class PgDialectTest {
         assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\", \"total\") SELECT \"id\", \"total\" FROM "
                 + "json_to_recordset(?::json) AS d(\"id\" bigint, \"total\" numeric(10,2)) "
                 + "ON CONFLICT (\"id\") DO UPDATE SET \"total\" = excluded.\"total\"" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id", "total"), GuardMode.NONE, "updated_at"));
+                PgDialect.upsert(ORDERS, List.of("id", "total"), new Guard(GuardMode.NONE, "updated_at", null, null)));
         // DO NOTHING returns only the rows it inserted.
         assertEquals("WITH w AS (INSERT INTO \"olap\".\"orders\" AS t (\"id\") SELECT \"id\" FROM json_to_recordset(?::json) "
                 + "AS d(\"id\" bigint) ON CONFLICT (\"id\") DO NOTHING" + COUNTED,
-                PgDialect.upsert(ORDERS, List.of("id"), GuardMode.COLUMN, "updated_at"));
+                PgDialect.upsert(ORDERS, List.of("id"), new Guard(GuardMode.COLUMN, "updated_at", null, null)));
     }
 
     @Test
@@ -102,12 +102,27 @@ class PgDialectTest {
         assertEquals("DELETE FROM \"olap\".\"orders\" AS t USING json_to_recordset(?::json) AS d(\"id\" bigint, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
-                PgDialect.delete(ORDERS, GuardMode.COLUMN, "updated_at"));
+                PgDialect.delete(ORDERS, new Guard(GuardMode.COLUMN, "updated_at", null, null)));
         TargetTable versioned = table("public", "v", List.of("id"), "id", "int", "pos", "numeric");
         assertEquals("DELETE FROM \"public\".\"v\" AS t USING json_to_recordset(?::json) AS d(\"id\" int, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"pos\" IS NULL OR d.\"__pgcdc_position\" IS NULL OR t.\"pos\" < d.\"__pgcdc_position\")",
-                PgDialect.delete(versioned, GuardMode.SOURCE_LSN, "pos"));
+                PgDialect.delete(versioned, new Guard(GuardMode.SOURCE_LSN, "pos", null, null)));
+    }
+
+    @Test
+    void withAPositionColumnEqualGuardsAreOrderedAndDeletesGuardedByPosition() {
+        TargetTable local = table("public", "l", List.of("id"), "id", "int", "updated_at", "timestamp", "pos", "numeric");
+        Guard guard = new Guard(GuardMode.COLUMN, "updated_at", "pos", "Europe/Berlin");
+        assertTrue(PgDialect.upsert(local, List.of("id", "pos", "updated_at"), guard).endsWith(" WHERE t.\"updated_at\" "
+                + "IS NULL OR t.\"updated_at\" < excluded.\"updated_at\" OR t.\"updated_at\" = excluded.\"updated_at\" "
+                + "AND t.\"pos\" < excluded.\"pos\"" + COUNTED));
+        assertTrue(PgDialect.delete(local, guard).endsWith(" AND CASE WHEN t.\"pos\" IS NOT NULL AND d.\"__pgcdc_position\" "
+                + "IS NOT NULL THEN t.\"pos\" < d.\"__pgcdc_position\" ELSE (t.\"updated_at\" IS NULL OR "
+                + "d.\"__pgcdc_commit_time\" IS NULL OR (t.\"updated_at\" AT TIME ZONE 'Europe/Berlin') <= "
+                + "d.\"__pgcdc_commit_time\") END"), PgDialect.delete(local, guard));
+        assertTrue(PgDialect.softDelete(local, "updated_at", guard).contains(", \"pos\" = d.\"__pgcdc_position\" FROM"),
+                "a soft delete keeps its position too");
     }
 
     @Test
@@ -116,7 +131,7 @@ class PgDialectTest {
         assertEquals("UPDATE \"public\".\"f\" AS t SET \"deleted\" = true FROM json_to_recordset(?::json) AS d(\"id\" int, "
                 + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
-                PgDialect.softDelete(flagged, "deleted", GuardMode.COLUMN, "updated_at"));
+                PgDialect.softDelete(flagged, "deleted", new Guard(GuardMode.COLUMN, "updated_at", null, null)));
     }
 
     /** Column names and types, in order. */
@@ -150,7 +165,7 @@ class PgDialectTest {
         assertEquals("WITH w AS (INSERT INTO \"we\"\"ird\".\"Order Lines; DROP TABLE x\" AS t (\"Id\", \"select\") "
                 + "SELECT \"Id\", \"select\" FROM json_to_recordset(?::json) AS d(\"Id\" int, \"select\" text) "
                 + "ON CONFLICT (\"Id\") DO UPDATE SET \"select\" = excluded.\"select\"" + COUNTED,
-                PgDialect.upsert(hostile, List.of("Id", "select"), GuardMode.NONE, "x"));
+                PgDialect.upsert(hostile, List.of("Id", "select"), new Guard(GuardMode.NONE, "x", null, null)));
         assertEquals("CREATE TABLE IF NOT EXISTS \"we\"\"ird\".\"Order Lines; DROP TABLE x\" (\"Id\" integer, "
                 + "\"a\"\"); DROP TABLE x; --\" text, PRIMARY KEY (\"Id\"))",
                 PgDialect.createTable(hostile.ref(), types("Id", "integer", "a\"); DROP TABLE x; --", "text"), List.of("Id")));

@@ -239,7 +239,7 @@ class SinkAutoCreateIT {
                 "amount|numeric(12,2)|null", "note|text|null", "ok|boolean|null", "bin|bytea|null",
                 "happened|timestamp with time zone|null", "local_ts|timestamp without time zone|null", "day|date|null",
                 "uid|uuid|null", "doc|jsonb|null", "nums|integer[]|null", "took|interval|null", "ratio|double precision|null",
-                "updated_at|timestamp with time zone|null"), columns("public.everything"));
+                "updated_at|timestamp with time zone|null", "pgcdc_position|numeric|null"), columns("public.everything"));
         assertEquals(List.of("PRIMARY KEY (tenant, id)"), primaryKey("public.everything"));
 
         // (b) a field added at the source becomes a nullable column; older rows have no value there

@@ -216,7 +216,7 @@ class SinkBadInputIT {
     void everyGoodRecordLandsAndEveryBadOneIsDeadLetteredWithItsReason() throws Exception {
         bed.pg.execute(DB, "CREATE TABLE items (id int PRIMARY KEY, code varchar(8) CONSTRAINT items_code_key UNIQUE, "
                         + "qty int CONSTRAINT items_qty_check CHECK (qty >= 0), note text, payload jsonb, blob bytea, "
-                        + "updated_at timestamptz)",
+                        + "updated_at timestamptz, pgcdc_position numeric)",
                 "INSERT INTO items (id, code, qty) VALUES (0, 'taken', 0)",
                 "INSERT INTO items (id, code, qty, updated_at) VALUES (500, 'deleted', 0, '2024-01-01')");
         Corpus corpus = corpus();
@@ -266,7 +266,7 @@ class SinkBadInputIT {
 
     @Test
     void withoutToleranceTheTaskFailsNamingTheRecordAndTheProblem() throws Exception {
-        bed.pg.execute(DB, "CREATE TABLE strict (id int PRIMARY KEY, note text, updated_at timestamptz)");
+        bed.pg.execute(DB, "CREATE TABLE strict (id int PRIMARY KEY, note text, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "strict.public.strict";
         bed.createTopicOnce(topic);
         for (int i = 1; i <= 5; i++) {
@@ -300,7 +300,7 @@ class SinkBadInputIT {
     @Test
     void serializationFailuresAndDeadlocksAreRetriedNotDeadLettered() throws Exception {
         bed.pg.execute(DB, "CREATE SEQUENCE flaky_statements",
-                "CREATE TABLE flaky (id int PRIMARY KEY, updated_at timestamptz)",
+                "CREATE TABLE flaky (id int PRIMARY KEY, updated_at timestamptz, pgcdc_position numeric)",
                 "CREATE FUNCTION flaky_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                         + "CASE nextval('flaky_statements') "
                         + "WHEN 1 THEN RAISE EXCEPTION 'could not serialize access' USING ERRCODE = 'serialization_failure'; "

@@ -106,6 +106,11 @@ class SinkIT {
                                  int index, List<String> unchangedToast) {
         // Commit times after every updated_at the tests use, in commit order, as a source database would have them.
         long commitMicros = java.time.Instant.parse("2025-01-01T00:00:00Z").toEpochMilli() * 1000 + commitLsn;
+        return change(envelope, table, op, before, after, commitLsn, index, unchangedToast, commitMicros);
+    }
+
+    private static Struct change(Schema envelope, String table, String op, Struct before, Struct after, long commitLsn,
+                                 int index, List<String> unchangedToast, long commitMicros) {
         Struct source = new Struct(SOURCE).put("schema", "public").put("table", table).put("ts_us", commitMicros)
                 .put("lsn_commit", commitLsn).put("change_index", index).put("unchanged_toast", unchangedToast);
         return new Struct(envelope).put("before", before).put("after", after).put("source", source).put("op", op);
@@ -161,7 +166,7 @@ class SinkIT {
 
     @Test
     void replaysAndOutOfOrderChangesNeverOverwriteNewerRows() throws Exception {
-        pg.execute(DB, "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "cdc.public.orders";
         send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "orders", "c", null,
                 order(1, "10.00", "first", "2024-01-01T00:00:00Z"), 100, 0, null));
@@ -200,7 +205,7 @@ class SinkIT {
 
     @Test
     void unchangedToastColumnsKeepTheirStoredValue() throws Exception {
-        pg.execute(DB, "CREATE TABLE docs (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE docs (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "cdc.public.docs";
         send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "docs", "c", null,
                 order(1, "1.00", "a long body", "2024-01-01T00:00:00Z"), 10, 0, null));
@@ -215,8 +220,8 @@ class SinkIT {
     @Test
     void debeziumEnvelopesFlatRowsAndSchemalessMapsAllLand() throws Exception {
         pg.execute(DB, "CREATE SCHEMA inventory",
-                "CREATE TABLE inventory.items (id int PRIMARY KEY, name text, qty int, updated_at timestamptz)",
-                "CREATE TABLE public.flat (id int PRIMARY KEY, name text, updated_at timestamptz)");
+                "CREATE TABLE inventory.items (id int PRIMARY KEY, name text, qty int, updated_at timestamptz, pgcdc_position numeric)",
+                "CREATE TABLE public.flat (id int PRIMARY KEY, name text, updated_at timestamptz, pgcdc_position numeric)");
         String debezium = "dbserver1.inventory.items";
         sendJson(debezium, "{\"before\":null,\"after\":{\"id\":1,\"name\":\"hammer\",\"qty\":3,"
                 + "\"updated_at\":\"2024-01-01T00:00:00Z\"},\"source\":{\"schema\":\"inventory\",\"table\":\"items\","
@@ -246,7 +251,7 @@ class SinkIT {
         pg.execute(DB, "CREATE TYPE mood AS ENUM ('sad', 'happy')",
                 "CREATE TABLE typed (id int PRIMARY KEY, n numeric(20,6), ts timestamp, tstz timestamptz, d date, t time, "
                         + "u uuid, j jsonb, b bytea, ok boolean, e mood, arr int[], tags text[], iv interval, f double precision, "
-                        + "updated_at timestamptz, jt json)");
+                        + "updated_at timestamptz, jt json, pgcdc_position numeric)");
         Schema row = SchemaBuilder.struct().optional()
                 .field("id", Schema.INT32_SCHEMA)
                 .field("n", Decimal.builder(6).optional().build())
@@ -310,7 +315,7 @@ class SinkIT {
     @Test
     void hostileIdentifiersWork() throws Exception {
         pg.execute(DB, "CREATE SCHEMA \"We\"\"ird\"",
-                "CREATE TABLE \"We\"\"ird\".\"Order Lines\" (\"Id\" int PRIMARY KEY, \"select\" text, updated_at timestamptz)");
+                "CREATE TABLE \"We\"\"ird\".\"Order Lines\" (\"Id\" int PRIMARY KEY, \"select\" text, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "hostile";
         sendJson(topic, "{\"Id\":1,\"select\":\"'); DROP TABLE typed; --\",\"updated_at\":\"2024-01-01T00:00:00Z\"}");
         producer.flush();
@@ -323,7 +328,7 @@ class SinkIT {
 
     @Test
     void badRowGoesToTheDeadLetterQueueAndTheRestLands() throws Exception {
-        pg.execute(DB, "CREATE TABLE short (id int PRIMARY KEY, code varchar(3), updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE short (id int PRIMARY KEY, code varchar(3), updated_at timestamptz, pgcdc_position numeric)");
         String topic = "bad.public.short";
         for (int i = 1; i <= 10; i++) {
             String code = i == 5 ? "too long" : "c" + i;
@@ -356,7 +361,7 @@ class SinkIT {
 
     @Test
     void killedConnectionsAreRetriedAndNothingIsSkipped() throws Exception {
-        pg.execute(DB, "CREATE TABLE survivors (id int PRIMARY KEY, updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE survivors (id int PRIMARY KEY, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "kill.public.survivors";
         Map<String, String> config = sinkConfig(topic, false);
         config.put("retry.backoff.ms", "100");
@@ -386,7 +391,7 @@ class SinkIT {
     @Test
     void teamTotalsStayExactUnderDuplicatesAndReordering() throws Exception {
         pg.execute(DB, "CREATE TABLE entries (id bigint PRIMARY KEY, team_id int NOT NULL, duration int NOT NULL, "
-                        + "updated_at timestamptz NOT NULL)",
+                        + "updated_at timestamptz NOT NULL, pgcdc_position numeric)",
                 "CREATE TABLE team_totals (team_id int PRIMARY KEY, total bigint NOT NULL)",
                 "CREATE TABLE trigger_runs (kind text, rows int)",
                 "CREATE FUNCTION entries_added() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -504,6 +509,75 @@ class SinkIT {
         connect.deleteConnector("positions");
     }
 
+    /**
+     * now() is fixed within a transaction: two updates of a row in one transaction share updated_at, and an
+     * update may leave it alone. Split across batches, the later one is a change, not a replay.
+     */
+    @Test
+    void aLaterChangeWithTheSameGuardValueIsAChangeNotAReplay() throws Exception {
+        pg.execute(DB, "CREATE TABLE ties (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz, "
+                + "pgcdc_position numeric)");
+        String topic = "cdc.public.ties";
+        String at = "2024-05-01T00:00:00Z";
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ties", "u", null, order(1, "1.00", "first", at),
+                500, 0, null));
+        producer.flush();
+        connect.configureConnector("ties", sinkConfig(topic, true));
+        awaitRows("SELECT id, note FROM ties", List.of("1|first"));
+        // The second update of the same transaction, in the next batch.
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ties", "u", null, order(1, "2.00", "second", at),
+                500, 1, null));
+        producer.flush();
+        awaitRows("SELECT id, note FROM ties", List.of("1|second"));
+        // A replay of the first changes nothing; a later transaction that leaves updated_at alone applies.
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ties", "u", null, order(1, "1.00", "first", at),
+                500, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ties", "u", null, order(1, "3.00", "third", at),
+                600, 0, null));
+        producer.flush();
+        awaitRows("SELECT id, total, note FROM ties", List.of("1|3.00|third"));
+        connect.deleteConnector("ties");
+    }
+
+    private static final Schema LOCAL_ROW = SchemaBuilder.struct().optional().name("local.Value")
+            .field("id", Schema.INT64_SCHEMA).field("note", Schema.OPTIONAL_STRING_SCHEMA)
+            .field("updated_at", Schema.OPTIONAL_STRING_SCHEMA).build();
+    private static final Schema LOCAL_ENVELOPE = envelope(LOCAL_ROW);
+
+    /**
+     * An application writing updated_at (timestamp without time zone) in Berlin time, 2 h ahead of UTC in June;
+     * a row is deleted 1 s after its update. By position where the table keeps it; else by commit time,
+     * against updated_at read in the zone upsert.guard.timezone names.
+     */
+    @Test
+    void aRowDeletedSoonAfterItsUpdateInAZoneAheadOfUtcIsDeleted() throws Exception {
+        long updated = java.time.Instant.parse("2025-06-01T10:00:00Z").toEpochMilli() * 1000;
+        for (String table : List.of("local_positions", "local_zoned")) {
+            pg.execute(DB, "CREATE TABLE " + table + " (id bigint PRIMARY KEY, note text, updated_at timestamp"
+                    + (table.equals("local_positions") ? ", pgcdc_position numeric)" : ")"));
+            String topic = "cdc.public." + table;
+            for (long id = 1; id <= 2; id++) {
+                send(topic, WITH_SCHEMAS, LOCAL_ENVELOPE, change(LOCAL_ENVELOPE, table, "c", null, new Struct(LOCAL_ROW)
+                        .put("id", id).put("note", "v").put("updated_at", "2025-06-01T12:00:00"), 700 + id, 0, null, updated));
+            }
+            producer.flush();
+            Map<String, String> config = sinkConfig(topic, true);
+            if (table.equals("local_zoned")) {
+                config.put("upsert.guard.timezone", "Europe/Berlin");
+                config.put("upsert.position.column", "");
+            } else {
+                config.put("upsert.guard.timezone", "UTC"); // wrong, but the position decides
+            }
+            connect.configureConnector(table, config);
+            awaitRows("SELECT id FROM " + table + " ORDER BY id", List.of("1", "2"));
+            send(topic, WITH_SCHEMAS, LOCAL_ENVELOPE, change(LOCAL_ENVELOPE, table, "d", new Struct(LOCAL_ROW).put("id", 1L),
+                    null, 800, 0, null, updated + 1_000_000));
+            producer.flush();
+            awaitRows("SELECT id FROM " + table, List.of("2"));
+            connect.deleteConnector(table);
+        }
+    }
+
     @Test
     void aTableOfDocumentsAloneKeyedByADocumentIsUpsertedAndDeleted() throws Exception {
         pg.execute(DB, "CREATE TABLE keyed_by_doc (k jsonb PRIMARY KEY, body json)");
@@ -535,7 +609,7 @@ class SinkIT {
 
     @Test
     void aBatchOfLargeDocumentsIsWrittenInSeveralStatementsOfOneTransaction() throws Exception {
-        pg.execute(DB, "CREATE TABLE big_docs (id int PRIMARY KEY, doc jsonb, updated_at timestamptz)",
+        pg.execute(DB, "CREATE TABLE big_docs (id int PRIMARY KEY, doc jsonb, updated_at timestamptz, pgcdc_position numeric)",
                 "CREATE TABLE big_docs_statements (tx xid8, n int)",
                 "CREATE FUNCTION count_big_docs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
                         + "INSERT INTO big_docs_statements SELECT pg_current_xact_id(), count(*) FROM inserted; RETURN NULL; END $$",
@@ -569,7 +643,7 @@ class SinkIT {
     /** Records of one unchanged shape before and after a column is added to the target: no restart. */
     @Test
     void aColumnAddedToTheTargetIsWrittenWithoutRestart() throws Exception {
-        pg.execute(DB, "CREATE TABLE growing (id int PRIMARY KEY, qty int, updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE growing (id int PRIMARY KEY, qty int, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "grow.public.growing";
         String row = "{\"id\":%d,\"qty\":%d,\"extra\":\"x%d\",\"updated_at\":\"2024-01-01T00:00:00Z\"}";
         sendJson(topic, String.format(row, 1, 1, 1));
@@ -597,7 +671,7 @@ class SinkIT {
     /** A column widened on the target (int to bigint) for values its old type could not hold: they are not bad rows. */
     @Test
     void aColumnRetypedOnTheTargetIsWrittenAsItsNewTypeWithoutRestart() throws Exception {
-        pg.execute(DB, "CREATE TABLE widened (id int PRIMARY KEY, qty int, updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE widened (id int PRIMARY KEY, qty int, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "grow.public.widened";
         String row = "{\"id\":%d,\"qty\":%d,\"updated_at\":\"2024-01-01T00:00:00Z\"}";
         sendJson(topic, String.format(row, 1, 1));
@@ -615,7 +689,7 @@ class SinkIT {
 
     @Test
     void fieldListsChooseColumnsAndUnknownFieldsCanBeRejected() throws Exception {
-        pg.execute(DB, "CREATE TABLE chosen (id int PRIMARY KEY, keep text, secret text, updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE chosen (id int PRIMARY KEY, keep text, secret text, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "fields.public.chosen";
         sendJson(topic, "{\"id\":1,\"keep\":\"k\",\"secret\":\"s\",\"updated_at\":\"2024-01-01T00:00:00Z\"}");
         producer.flush();

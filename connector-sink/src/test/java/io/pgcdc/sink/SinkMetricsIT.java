@@ -158,7 +158,7 @@ class SinkMetricsIT {
 
     @Test
     void rowCountersFollowInsertsUpdatesStaleReplaysAndDeletes() throws Exception {
-        pg.execute(DB, "CREATE TABLE metered (id int PRIMARY KEY, v text, updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE metered (id int PRIMARY KEY, v text, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "m.public.metered";
         // A name JMX cannot take as it is: the MBean's name carries it quoted.
         String connector = "olap:metrics";
@@ -218,7 +218,7 @@ class SinkMetricsIT {
 
     @Test
     void aRejectedRowIsCountedAsDeadLetterAndNamedAsLastError() throws Exception {
-        pg.execute(DB, "CREATE TABLE codes (id int PRIMARY KEY, code varchar(3), updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE codes (id int PRIMARY KEY, code varchar(3), updated_at timestamptz, pgcdc_position numeric)");
         String topic = "dlq.public.codes";
         for (int id = 1; id <= 10; id++) {
             // offset 4 does not fit varchar(3): the batch is redone under savepoints that isolate it
@@ -249,8 +249,8 @@ class SinkMetricsIT {
      */
     @Test
     void aRetriedBatchCountsOnlyWhatItsCommitWrote() throws Exception {
-        pg.execute(DB, "CREATE TABLE written_first (id int PRIMARY KEY, updated_at timestamptz)",
-                "CREATE TABLE locked (id int PRIMARY KEY, updated_at timestamptz)");
+        pg.execute(DB, "CREATE TABLE written_first (id int PRIMARY KEY, updated_at timestamptz, pgcdc_position numeric)",
+                "CREATE TABLE locked (id int PRIMARY KEY, updated_at timestamptz, pgcdc_position numeric)");
         String topic = "retry.public.both";
         for (int id = 1; id <= 5; id++) {
             upsert(topic, "written_first", row("id", id, "updated_at", "2024-01-01T00:00:00Z"));
@@ -284,7 +284,7 @@ class SinkMetricsIT {
     /** A partitioned table cannot return xmax: its inserts are told from updates another way. */
     @Test
     void aPartitionedTargetIsCountedAndARestartedTaskCountsAfresh() throws Exception {
-        pg.execute(DB, "CREATE TABLE parted (id int PRIMARY KEY, v text, updated_at timestamptz) PARTITION BY RANGE (id)",
+        pg.execute(DB, "CREATE TABLE parted (id int PRIMARY KEY, v text, updated_at timestamptz, pgcdc_position numeric) PARTITION BY RANGE (id)",
                 "CREATE TABLE parted_low PARTITION OF parted FOR VALUES FROM (0) TO (100)",
                 "CREATE TABLE parted_high PARTITION OF parted FOR VALUES FROM (100) TO (200)");
         String topic = "part.public.parted";

@@ -68,7 +68,7 @@ class SinkRecoveryIT {
 
     private static void createTable(String table) throws Exception {
         bed.pg.execute(DB, "CREATE TABLE " + table + " (id bigint PRIMARY KEY, qty int CONSTRAINT qty_positive "
-                + "CHECK (qty >= 0), updated_at timestamptz)");
+                + "CHECK (qty >= 0), updated_at timestamptz, pgcdc_position numeric)");
     }
 
     /** Every id 1..n present with its qty (-1 for {@code bad}, if not 0). */

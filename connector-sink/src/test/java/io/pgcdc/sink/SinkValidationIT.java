@@ -35,14 +35,18 @@ class SinkValidationIT {
         pg = bed.pg;
         connect = bed.connect;
         pg.execute(DB,
-                "CREATE TABLE fine (id bigint PRIMARY KEY, v text, updated_at timestamptz, deleted_at timestamptz)",
-                "CREATE TABLE by_unique (id bigint NOT NULL UNIQUE, updated_at timestamptz)",
-                "CREATE TABLE unkeyed (id bigint, updated_at timestamptz)",
-                "CREATE TABLE partly_keyed (id bigint, updated_at timestamptz)",
+                "CREATE TABLE fine (id bigint PRIMARY KEY, v text, updated_at timestamptz, deleted_at timestamptz, "
+                        + "pgcdc_position numeric)",
+                "CREATE TABLE by_unique (id bigint NOT NULL UNIQUE, updated_at timestamptz, pgcdc_position numeric)",
+                "CREATE TABLE unkeyed (id bigint, updated_at timestamptz, pgcdc_position numeric)",
+                "CREATE TABLE partly_keyed (id bigint, updated_at timestamptz, pgcdc_position numeric)",
                 "CREATE UNIQUE INDEX ON partly_keyed (id) WHERE id > 0",
-                "CREATE TABLE unguarded (id bigint PRIMARY KEY, v text)",
-                "CREATE TABLE text_guard (id bigint PRIMARY KEY, updated_at text)",
+                "CREATE TABLE unguarded (id bigint PRIMARY KEY, v text, pgcdc_position numeric)",
+                "CREATE TABLE text_guard (id bigint PRIMARY KEY, updated_at text, pgcdc_position numeric)",
                 "CREATE TABLE positioned (id bigint PRIMARY KEY, pos bigint)",
+                "CREATE TABLE unpositioned (id bigint PRIMARY KEY, updated_at timestamptz)",
+                "CREATE TABLE short_position (id bigint PRIMARY KEY, updated_at timestamptz, pgcdc_position bigint)",
+                "CREATE TABLE local_time (id bigint PRIMARY KEY, updated_at timestamp, pgcdc_position numeric)",
                 "CREATE ROLE reader LOGIN",
                 "GRANT SELECT ON fine TO reader",
                 "CREATE ROLE writer LOGIN",
@@ -152,6 +156,32 @@ class SinkValidationIT {
         assertContains("has guard column \"pos\" of type bigint, which cannot hold source positions",
                 onlyError(with(config("positioned"), "upsert.guard.mode", "source_lsn", "upsert.guard.column", "pos"),
                         "upsert.guard.column"));
+    }
+
+    @Test
+    void aTableWithoutAPositionColumnIsRefusedUnlessTheUserGivesItUp() {
+        String missing = onlyError(config("unpositioned"), "upsert.position.column");
+        assertContains("Target table public.unpositioned (topic \"unpositioned\") has no column \"pgcdc_position\" for "
+                + "source positions: add it (ALTER TABLE \"public\".\"unpositioned\" ADD COLUMN \"pgcdc_position\" numeric)",
+                missing);
+        assertContains("a later change with the same updated_at as the stored row", missing);
+        assertEquals(Map.of(), errors(with(config("unpositioned"), "upsert.position.column", "")));
+        assertEquals(Map.of(), errors(with(config("unpositioned"), "auto.evolve", "true")), "auto.evolve adds it");
+        assertEquals(Map.of(), errors(with(config("unpositioned"), "upsert.guard.mode", "none")));
+        assertContains("has position column \"pgcdc_position\" of type bigint, which cannot hold source positions",
+                onlyError(config("short_position"), "upsert.position.column"));
+    }
+
+    @Test
+    void aZoneLessGuardColumnNeedsTheZoneItsValuesAreWrittenIn() {
+        String error = onlyError(config("local_time"), "upsert.guard.timezone");
+        assertContains("has guard column \"updated_at\" of type timestamp without time zone: deletes compare it", error);
+        assertEquals(Map.of(), errors(with(config("local_time"), "upsert.guard.timezone", "Europe/Berlin")));
+        assertEquals(Map.of(), errors(with(config("local_time"), "delete.mode", "ignore")));
+        assertContains("is an offset, not a zone name", onlyError(with(config("local_time"), "upsert.guard.timezone",
+                "+02:00"), "upsert.guard.timezone"));
+        assertContains("is not a time zone", onlyError(with(config("local_time"), "upsert.guard.timezone",
+                "Mars/Olympus"), "upsert.guard.timezone"));
     }
 
     @Test

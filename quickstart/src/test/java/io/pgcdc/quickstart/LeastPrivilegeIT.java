@@ -135,7 +135,7 @@ class LeastPrivilegeIT {
 
     @Test
     void aPrivilegeTakenAwayIsNamed() throws Exception {
-        pg.execute(OLAP, "CREATE TABLE olap.audit (id bigint PRIMARY KEY, updated_at timestamptz)",
+        pg.execute(OLAP, "CREATE TABLE olap.audit (id bigint PRIMARY KEY, updated_at timestamptz, pgcdc_position numeric)",
                 "GRANT SELECT, INSERT, UPDATE ON olap.audit TO sink");
         Map<String, String> sink = new HashMap<>(example("sink-connector.json"));
         sink.remove("topics.regex");

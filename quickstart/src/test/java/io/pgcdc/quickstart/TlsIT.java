@@ -53,7 +53,8 @@ class TlsIT {
         String table = "CREATE TABLE items (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now())";
         pg.execute(OLTP, "CREATE ROLE " + USER + " LOGIN REPLICATION", table, "GRANT SELECT ON items TO " + USER,
                 "CREATE PUBLICATION tls FOR TABLE items");
-        pg.execute(OLAP, table, "GRANT SELECT, INSERT, UPDATE, DELETE ON items TO " + USER);
+        pg.execute(OLAP, table, "ALTER TABLE items ADD COLUMN pgcdc_position numeric",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON items TO " + USER);
         connect = PluginWorker.start("tls", Map.of());
     }
 
