@@ -75,3 +75,15 @@ CREATE VIEW olap.team_totals AS
 SELECT p.team_id, sum(t.total_s) AS total_s
 FROM olap.project_totals t JOIN olap.projects p ON p.id = t.project_id
 GROUP BY p.team_id;
+
+-- The sink's own: each key it hard-deleted, with the delete's source position, kept for
+-- delete.ledger.retention.ms so that an older version arriving late (a replay, a
+-- re-snapshot) does not bring the row back (delete.ledger.table).
+CREATE TABLE olap.pgcdc_deleted_keys (
+    target      text NOT NULL,
+    key         text NOT NULL,
+    position    numeric NOT NULL,
+    deleted_at  timestamptz NOT NULL,
+    PRIMARY KEY (target, key)
+);
+CREATE INDEX pgcdc_deleted_keys_deleted_at ON olap.pgcdc_deleted_keys (deleted_at);

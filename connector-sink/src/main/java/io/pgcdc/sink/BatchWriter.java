@@ -59,6 +59,11 @@ final class BatchWriter implements AutoCloseable {
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
     /** A table's field it lacks ("table.field"), with when the catalog was last read to see whether it still does. */
     private final Map<String, Long> knownMissing = new ConcurrentHashMap<>();
+    /** The table of deleted keys, or null; created on the first connection, and purged at most every minute. */
+    private final TableRef ledger;
+    private final long purgeEveryNanos;
+    private long lastPurge;
+    private boolean ledgerReady;
     private Connection connection;
 
     /** A record that cannot be written, with the reason. */
@@ -87,6 +92,9 @@ final class BatchWriter implements AutoCloseable {
         this.metrics = metrics;
         this.parser = new RecordParser(config.tableNameFormat());
         this.ddl = config.autoCreate() || config.autoEvolve() ? new TableDdl(config, catalog) : null;
+        this.ledger = config.deleteLedger();
+        this.purgeEveryNanos = TimeUnit.MILLISECONDS.toNanos(Math.min(60_000, config.deleteLedgerRetentionMs()));
+        this.lastPurge = System.nanoTime() - purgeEveryNanos;
     }
 
     /**
@@ -177,6 +185,7 @@ final class BatchWriter implements AutoCloseable {
                     c.rollback();
                     throw failure(current.rejected().get(0));
                 }
+                purgeLedgerWhenDue(c);
                 c.commit();
                 metrics.committed(current.counts(), System.nanoTime() - started);
                 return current.rejected();
@@ -326,13 +335,17 @@ final class BatchWriter implements AutoCloseable {
         List<Step> steps = new ArrayList<>();
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
             List<String> columns = group.getKey();
-            Statement upsert = upsert(PgDialect.upsert(table, columns, order), PgDialect.documents(table, columns));
+            Statement upsert = upsert(PgDialect.upsert(table, columns, order, ledger), PgDialect.documents(table, columns));
             steps.add(step(columns, upsert, group.getValue(),
                     rows -> JsonRows.upserts(table, rows, columns, order.writtenPosition(), soft), withParameters));
         }
         if (!deletes.isEmpty()) {
+            List<String> keyDocuments = PgDialect.documents(table, table.keyColumns());
             Statement delete = delete(soft == null ? PgDialect.delete(table, order)
-                    : PgDialect.softDelete(table, soft, order), PgDialect.documents(table, table.keyColumns()));
+                    : PgDialect.softDelete(table, soft, order), keyDocuments);
+            if (soft == null && ledger != null && order.writtenPosition() != null) {
+                delete = remembered(delete, PgDialect.recordDeletes(table, ledger), keyDocuments);
+            }
             steps.add(step(table.keyColumns(), delete, deletes, rows -> JsonRows.deletes(table, rows), withParameters));
         }
         return new TablePlan(table, rejected, steps);
@@ -508,6 +521,31 @@ final class BatchWriter implements AutoCloseable {
         };
     }
 
+    /** The delete, then the same rows' keys and positions into the ledger of deleted keys. */
+    private static Statement remembered(Statement delete, String sql, List<String> documents) {
+        return (c, json, rows) -> {
+            WriteCounts done = delete.run(c, json, rows);
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                json.bind(ps, documents);
+                ps.executeUpdate();
+            }
+            return done;
+        };
+    }
+
+    /** Forgets the ledger's keys older than its retention, in the batch's transaction, at most once a minute. */
+    private void purgeLedgerWhenDue(Connection c) throws SQLException {
+        long now = System.nanoTime();
+        if (ledger == null || now - lastPurge < purgeEveryNanos) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement(PgDialect.purgeLedger(ledger))) {
+            ps.setDouble(1, config.deleteLedgerRetentionMs() / 1000.0);
+            ps.executeUpdate();
+        }
+        lastPurge = now;
+    }
+
     private static Statement delete(String sql, List<String> documents) {
         return (c, json, rows) -> {
             try (PreparedStatement ps = c.prepareStatement(sql)) {
@@ -608,9 +646,42 @@ final class BatchWriter implements AutoCloseable {
             try (PreparedStatement keep = connection.prepareStatement(PgDialect.KEEP_STATEMENT_MEMORY)) {
                 keep.execute();
             }
+            if (ledger != null && !ledgerReady) {
+                createLedger(connection);
+                ledgerReady = true;
+            }
             connection.setAutoCommit(false);
         }
         return connection;
+    }
+
+    /** Creates the ledger of deleted keys unless it exists; a lack of privilege fails the task, naming the way out. */
+    private void createLedger(Connection c) throws SQLException {
+        // Looked for first: CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there.
+        try (PreparedStatement exists = c.prepareStatement("SELECT pg_catalog.to_regclass(?) IS NOT NULL")) {
+            exists.setString(1, ledger.quoted());
+            try (ResultSet rs = exists.executeQuery()) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return;
+                }
+            }
+        }
+        try (java.sql.Statement s = c.createStatement()) {
+            for (String sql : PgDialect.createLedger(ledger)) {
+                s.execute(sql);
+            }
+        } catch (SQLException e) {
+            if (SqlErrors.isTransient(e)) {
+                throw e;
+            }
+            if (!"23505".equals(e.getSQLState()) && !"42P07".equals(e.getSQLState())) { // another task made it meanwhile
+                throw new ConnectException("Cannot create the table of deleted keys " + ledger + " ("
+                        + SinkConfig.DELETE_LEDGER_TABLE_CONFIG + "): " + e.getMessage() + "; create it as "
+                        + String.join("; ", PgDialect.createLedger(ledger)) + ", or set "
+                        + SinkConfig.DELETE_LEDGER_TABLE_CONFIG + " empty", e);
+            }
+        }
     }
 
     private static int count(Map<TableRef, List<RowChange>> byTable) {

@@ -64,12 +64,26 @@ final class PgDialect {
      * so statement-level triggers still run once.
      */
     static String upsert(TargetTable table, List<String> columns, Guard guard) {
+        return upsert(table, columns, guard, null);
+    }
+
+    /**
+     * The upsert, and with {@code ledger} (the table of deleted keys) not for a row whose key was deleted at a
+     * later source position than the row's: a late older version does not bring a deleted row back.
+     */
+    static String upsert(TargetTable table, List<String> columns, Guard guard, TableRef ledger) {
         StringJoiner names = new StringJoiner(", ");
         columns.forEach(c -> names.add(quote(c)));
         StringBuilder sql = new StringBuilder("WITH w AS (INSERT INTO ").append(table.ref().quoted()).append(" AS t (")
                 .append(names).append(") SELECT ").append(values(table, columns)).append(" FROM ")
-                .append(recordset(table, columns, List.of()))
-                .append(" ON CONFLICT (");
+                .append(recordset(table, columns, List.of()));
+        String position = guard.writtenPosition();
+        if (ledger != null && position != null) {
+            sql.append(" WHERE NOT EXISTS (SELECT 1 FROM ").append(ledger.quoted()).append(" AS l WHERE l.target = ")
+                    .append(literal(table.ref().toString())).append(" AND l.key = ").append(keyText(table))
+                    .append(" AND l.position > d.").append(quote(position)).append(")");
+        }
+        sql.append(" ON CONFLICT (");
         StringJoiner keys = new StringJoiner(", ");
         table.keyColumns().forEach(k -> keys.add(quote(k)));
         sql.append(keys).append(") DO ");
@@ -128,6 +142,37 @@ final class PgDialect {
         }
         return "UPDATE " + table.ref().quoted() + " AS t SET " + set + " FROM " + deleteRecordset(table) + " WHERE "
                 + keyMatch(table) + deleteGuard(table, guard);
+    }
+
+    /**
+     * Remembers the deleted keys (those with a source position) in the ledger, the same JSON rows as the delete's:
+     * a key deleted again keeps the later position.
+     */
+    static String recordDeletes(TargetTable table, TableRef ledger) {
+        return "INSERT INTO " + ledger.quoted() + " AS l (target, key, position, deleted_at) SELECT "
+                + literal(table.ref().toString()) + ", " + keyText(table) + ", d." + quote(POSITION_FIELD) + ", now() FROM "
+                + deleteRecordset(table) + " WHERE d." + quote(POSITION_FIELD) + " IS NOT NULL ON CONFLICT (target, key) "
+                + "DO UPDATE SET position = greatest(l.position, excluded.position), deleted_at = excluded.deleted_at";
+    }
+
+    /** The ledger of deleted keys, unless it exists (other tasks create it too), and its index for purging. */
+    static List<String> createLedger(TableRef ledger) {
+        return List.of("CREATE TABLE IF NOT EXISTS " + ledger.quoted() + " (target text NOT NULL, key text NOT NULL, "
+                        + "position numeric NOT NULL, deleted_at timestamptz NOT NULL, PRIMARY KEY (target, key))",
+                "CREATE INDEX IF NOT EXISTS " + quote(ledger.table() + "_deleted_at") + " ON " + ledger.quoted()
+                        + " (deleted_at)");
+    }
+
+    /** Forgets the keys deleted longer ago than the parameter's seconds. */
+    static String purgeLedger(TableRef ledger) {
+        return "DELETE FROM " + ledger.quoted() + " WHERE deleted_at < now() - make_interval(secs => ?)";
+    }
+
+    /** A row's key as text, the same from an upsert's recordset as from a delete's: the ledger's key. */
+    private static String keyText(TargetTable table) {
+        StringJoiner parts = new StringJoiner(", ", "ROW(", ")::text");
+        table.keyColumns().forEach(k -> parts.add(value(table, k, "d.")));
+        return parts.toString();
     }
 
     /**

@@ -83,6 +83,20 @@ public final class SinkConfig extends AbstractConfig {
             + "written, then flagged.";
     public static final String DELETE_SOFT_COLUMN_DEFAULT = "deleted_at";
 
+    public static final String DELETE_LEDGER_TABLE_CONFIG = "delete.ledger.table";
+    private static final String DELETE_LEDGER_TABLE_DOC = "With delete.mode=delete: the table ('schema.table', or 'table' "
+            + "in public) where the sink remembers each hard-deleted key with the delete's source position, so that an "
+            + "older version of the row arriving later (a replay from another partition, a re-snapshot) does not bring it "
+            + "back. One table for all target tables of the database; the sink creates it if missing. Needs a source "
+            + "position on the rows (upsert.position.column, or upsert.guard.mode=source_lsn). Empty: no ledger.";
+    public static final String DELETE_LEDGER_TABLE_DEFAULT = "pgcdc_deleted_keys";
+
+    public static final String DELETE_LEDGER_RETENTION_CONFIG = "delete.ledger.retention.ms";
+    private static final String DELETE_LEDGER_RETENTION_DOC = "How long a deleted key stays in delete.ledger.table. An "
+            + "older version of the row arriving later than this brings it back. The default matches Kafka's default "
+            + "retention: a replay from a topic cannot be older.";
+    public static final long DELETE_LEDGER_RETENTION_DEFAULT = 7L * 24 * 60 * 60 * 1000;
+
     public static final String BATCH_MAX_ROWS_CONFIG = "batch.max.rows";
     private static final String BATCH_MAX_ROWS_DOC = "Most rows bound into one statement; larger groups, and groups whose values "
             + "pass about 8 MiB (large documents or text), are written in several statements of the same transaction.";
@@ -160,6 +174,11 @@ public final class SinkConfig extends AbstractConfig {
                         Importance.MEDIUM, DELETE_MODE_DOC, GROUP_WRITES, ++order, Width.SHORT, "Delete mode")
                 .define(DELETE_SOFT_COLUMN_CONFIG, Type.STRING, DELETE_SOFT_COLUMN_DEFAULT, new ConfigDef.NonEmptyString(),
                         Importance.LOW, DELETE_SOFT_COLUMN_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Soft delete column")
+                .define(DELETE_LEDGER_TABLE_CONFIG, Type.STRING, DELETE_LEDGER_TABLE_DEFAULT, Importance.MEDIUM,
+                        DELETE_LEDGER_TABLE_DOC, GROUP_WRITES, ++order, Width.MEDIUM, "Deleted keys ledger")
+                .define(DELETE_LEDGER_RETENTION_CONFIG, Type.LONG, DELETE_LEDGER_RETENTION_DEFAULT,
+                        ConfigDef.Range.atLeast(1), Importance.LOW, DELETE_LEDGER_RETENTION_DOC, GROUP_WRITES, ++order,
+                        Width.SHORT, "Ledger retention")
                 .define(BATCH_MAX_ROWS_CONFIG, Type.INT, BATCH_MAX_ROWS_DEFAULT, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
                         BATCH_MAX_ROWS_DOC, GROUP_WRITES, ++order, Width.SHORT, "Rows per statement")
                 .define(FIELDS_INCLUDE_LIST_CONFIG, Type.LIST, "", Importance.LOW, FIELDS_INCLUDE_LIST_DOC,
@@ -228,6 +247,17 @@ public final class SinkConfig extends AbstractConfig {
 
     public DeleteMode deleteMode() {
         return DeleteMode.valueOf(getString(DELETE_MODE_CONFIG).toUpperCase(Locale.ROOT));
+    }
+
+    /** The table of deleted keys, or null when there is none (no hard deletes, or the setting is empty). */
+    public TableRef deleteLedger() {
+        String table = getString(DELETE_LEDGER_TABLE_CONFIG);
+        return deleteMode() != DeleteMode.DELETE || guardMode() == GuardMode.NONE || table == null || table.isBlank()
+                ? null : TableRef.parse(table.trim());
+    }
+
+    public long deleteLedgerRetentionMs() {
+        return getLong(DELETE_LEDGER_RETENTION_CONFIG);
     }
 
     public String softDeleteColumn() {

@@ -60,6 +60,10 @@ final class SinkValidation {
             for (Map.Entry<TableRef, String> target : targets().entrySet()) {
                 checkTable(connection, target.getKey(), target.getValue(), problems);
             }
+            String ledger = ledgerProblem(connection);
+            if (ledger != null) {
+                problems.add(new Problem(SinkConfig.DELETE_LEDGER_TABLE_CONFIG, ledger));
+            }
         } catch (SQLException e) {
             problems.add(new Problem(SinkConfig.CONNECTION_URL_CONFIG, "Cannot connect to PostgreSQL at " + where()
                     + ": " + e.getMessage()));
@@ -163,6 +167,46 @@ final class SinkValidation {
                 + "their commit time, so set " + SinkConfig.GUARD_TIMEZONE_CONFIG + " to the zone its values are written "
                 + "in (UTC if they are UTC); read as UTC, a row deleted within its zone's offset of its last update "
                 + "would be kept";
+    }
+
+    /**
+     * The table of deleted keys must be there with the privileges the sink needs (purging deletes from it), or the
+     * user must be able to create it; null when fine.
+     */
+    private String ledgerProblem(Connection connection) throws SQLException {
+        TableRef ledger = config.deleteLedger();
+        if (ledger == null) {
+            return null;
+        }
+        String missing;
+        try (PreparedStatement ps = connection.prepareStatement(PRIVILEGES)) {
+            ps.setString(1, ledger.quoted());
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    List<String> lacking = new ArrayList<>();
+                    addUnless(lacking, rs.getBoolean(1), "SELECT");
+                    addUnless(lacking, rs.getBoolean(2), "INSERT");
+                    addUnless(lacking, rs.getBoolean(3), "UPDATE");
+                    addUnless(lacking, rs.getBoolean(4), "DELETE");
+                    return lacking.isEmpty() ? null : "User \"" + user() + "\" lacks " + String.join(", ", lacking)
+                            + " on the table of deleted keys " + ledger + " (GRANT " + String.join(", ", lacking) + " ON "
+                            + ledger.quoted() + " TO " + PgDialect.quote(user()) + ")";
+                }
+            }
+        }
+        try (PreparedStatement ps = connection.prepareStatement("SELECT has_schema_privilege(n.oid, 'CREATE') "
+                + "FROM pg_catalog.pg_namespace n WHERE n.nspname = ?")) {
+            ps.setString(1, ledger.schema());
+            try (ResultSet rs = ps.executeQuery()) {
+                missing = !rs.next() ? "schema \"" + ledger.schema() + "\" does not exist"
+                        : rs.getBoolean(1) ? null : "user \"" + user() + "\" may not create tables in schema \""
+                        + ledger.schema() + "\"";
+            }
+        }
+        return missing == null ? null : "The table of deleted keys " + ledger + " does not exist and the sink cannot create "
+                + "it (" + missing + "): create it (" + String.join("; ", PgDialect.createLedger(ledger)) + ") and grant "
+                + "the user SELECT, INSERT, UPDATE, DELETE on it, or set " + SinkConfig.DELETE_LEDGER_TABLE_CONFIG
+                + " empty and give up: an older version of a deleted row arriving after the delete brings the row back";
     }
 
     /** Why a column cannot hold the guard in this mode, or null. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -537,6 +538,71 @@ class SinkIT {
         producer.flush();
         awaitRows("SELECT id, total, note FROM ties", List.of("1|3.00|third"));
         connect.deleteConnector("ties");
+    }
+
+    /**
+     * Nothing else remembers a hard-deleted key: an older version arriving after the delete (a replay from another
+     * partition, a re-snapshot, a second source) must not bring the row back, while a later one does.
+     */
+    @Test
+    void aLateOlderVersionNeverBringsADeletedRowBack() throws Exception {
+        pg.execute(DB, "CREATE TABLE ledgered (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz, "
+                + "pgcdc_position numeric)");
+        String topic = "cdc.public.ledgered";
+        for (long id = 1; id <= 2; id++) {
+            send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "c", null,
+                    order(id, "1.00", "v1", "2024-06-01T00:00:00Z"), 900 + id, 0, null));
+        }
+        producer.flush();
+        connect.configureConnector("ledgered", sinkConfig(topic, true));
+        awaitRows("SELECT id FROM ledgered ORDER BY id", List.of("1", "2"));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "d", order(1, null, null, null), null,
+                910, 0, null));
+        producer.flush();
+        awaitRows("SELECT id FROM ledgered ORDER BY id", List.of("2"));
+
+        // The older insert again, alone in its batch, then a marker to know it was written.
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "c", null,
+                order(1, "1.00", "v1", "2024-06-01T00:00:00Z"), 901, 0, null));
+        producer.flush();
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "u", null,
+                order(2, "2.00", "marker", "2024-06-02T00:00:00Z"), 911, 0, null));
+        producer.flush();
+        awaitRows("SELECT id, note FROM ledgered ORDER BY id", List.of("2|marker"));
+        // A later insert of the key is a new row.
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "c", null,
+                order(1, "3.00", "again", "2024-06-01T00:00:00Z"), 920, 0, null));
+        producer.flush();
+        awaitRows("SELECT id, note FROM ledgered ORDER BY id", List.of("1|again", "2|marker"));
+        assertEquals(List.of("public.ledgered|(1)|" + BigInteger.valueOf(910).shiftLeft(64)),
+                rows("SELECT target, key, position FROM pgcdc_deleted_keys WHERE target = 'public.ledgered'"));
+        connect.deleteConnector("ledgered");
+    }
+
+    /** The ledger is bounded: a key is forgotten after delete.ledger.retention.ms, and its older versions apply again. */
+    @Test
+    void theLedgerForgetsADeletedKeyAfterItsRetention() throws Exception {
+        pg.execute(DB, "CREATE TABLE forgotten (id bigint PRIMARY KEY, total numeric(10,2), note text, updated_at timestamptz, "
+                + "pgcdc_position numeric)");
+        String topic = "cdc.public.forgotten";
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "forgotten", "d", order(1, null, null, null), null,
+                950, 0, null));
+        producer.flush();
+        Map<String, String> config = sinkConfig(topic, true);
+        config.put("delete.ledger.table", "forgotten_keys");
+        config.put("delete.ledger.retention.ms", "1");
+        connect.configureConnector("forgotten", config);
+        awaitRows("SELECT key FROM forgotten_keys", List.of("(1)"));
+        // The next batch's transaction purges the key, and the one after that writes the older version.
+        for (String note : List.of("purging", "back")) {
+            send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "forgotten", "c", null,
+                    order(1, "1.00", note, "2024-06-01T00:00:00Z"), 940, 0, null));
+            producer.flush();
+            Await.until(TIMEOUT, "the key to be purged", () -> rows("SELECT key FROM forgotten_keys").isEmpty()
+                    || !rows("SELECT id FROM forgotten").isEmpty());
+        }
+        awaitRows("SELECT id, note FROM forgotten", List.of("1|back"));
+        connect.deleteConnector("forgotten");
     }
 
     private static final Schema LOCAL_ROW = SchemaBuilder.struct().optional().name("local.Value")

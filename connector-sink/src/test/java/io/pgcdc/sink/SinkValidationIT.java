@@ -50,7 +50,9 @@ class SinkValidationIT {
                 "CREATE ROLE reader LOGIN",
                 "GRANT SELECT ON fine TO reader",
                 "CREATE ROLE writer LOGIN",
-                "GRANT SELECT, INSERT, UPDATE ON fine TO writer");
+                "GRANT SELECT, INSERT, UPDATE ON fine TO writer",
+                "CREATE ROLE no_create LOGIN",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON fine TO no_create");
     }
 
     @AfterAll
@@ -193,10 +195,33 @@ class SinkValidationIT {
 
     @Test
     void missingPrivilegesAreNamedOnTheUser() {
-        String reader = onlyError(with(config("fine"), "connection.username", "reader"), "connection.username");
+        String reader = onlyError(with(config("fine"), "connection.username", "reader", "delete.ledger.table", ""),
+                "connection.username");
         assertContains("User \"reader\" lacks INSERT, UPDATE, DELETE on public.fine", reader);
-        String writer = onlyError(with(config("fine"), "connection.username", "writer"), "connection.username");
+        String writer = onlyError(with(config("fine"), "connection.username", "writer", "delete.ledger.table", ""),
+                "connection.username");
         assertContains("User \"writer\" lacks DELETE on public.fine", writer);
+    }
+
+    @Test
+    void theTableOfDeletedKeysMustBeWritableOrCreatable() throws Exception {
+        Map<String, String> noCreate = with(config("fine"), "connection.username", "no_create", "delete.ledger.table",
+                "public.keys_gone");
+        String cannot = onlyError(noCreate, "delete.ledger.table");
+        assertContains("The table of deleted keys public.keys_gone does not exist and the sink cannot create it (user "
+                + "\"no_create\" may not create tables in schema \"public\"): create it (CREATE TABLE IF NOT EXISTS", cannot);
+        assertContains("or set delete.ledger.table empty and give up", cannot);
+        assertContains("schema \"nowhere\" does not exist", onlyError(with(noCreate, "delete.ledger.table", "nowhere.keys"),
+                "delete.ledger.table"));
+        assertEquals(Map.of(), errors(with(noCreate, "delete.mode", "soft", "delete.soft.column", "deleted_at")),
+                "soft deletes keep the key in the table itself");
+
+        pg.execute(DB, "CREATE TABLE keys_gone (target text, key text, position numeric, deleted_at timestamptz, "
+                + "PRIMARY KEY (target, key))", "GRANT SELECT, INSERT ON keys_gone TO no_create");
+        assertContains("User \"no_create\" lacks UPDATE, DELETE on the table of deleted keys public.keys_gone",
+                onlyError(noCreate, "delete.ledger.table"));
+        pg.execute(DB, "GRANT UPDATE, DELETE ON keys_gone TO no_create");
+        assertEquals(Map.of(), errors(noCreate));
     }
 
     @Test
