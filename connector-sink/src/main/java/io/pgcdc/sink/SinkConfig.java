@@ -249,10 +249,15 @@ public final class SinkConfig extends AbstractConfig {
         return DeleteMode.valueOf(getString(DELETE_MODE_CONFIG).toUpperCase(Locale.ROOT));
     }
 
-    /** The table of deleted keys, or null when there is none (no hard deletes, or the setting is empty). */
+    /**
+     * The table of deleted keys, or null when there is none: no hard deletes, no source positions kept in the
+     * target tables to compare with (guard mode none, or column mode without a position column), or the setting
+     * is empty.
+     */
     public TableRef deleteLedger() {
         String table = getString(DELETE_LEDGER_TABLE_CONFIG);
-        return deleteMode() != DeleteMode.DELETE || guardMode() == GuardMode.NONE || table == null || table.isBlank()
+        boolean positions = guardMode() == GuardMode.SOURCE_LSN || positionColumn() != null;
+        return deleteMode() != DeleteMode.DELETE || !positions || table == null || table.isBlank()
                 ? null : TableRef.parse(table.trim());
     }
 

@@ -2,9 +2,6 @@ package io.pgcdc.sink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -110,18 +107,7 @@ class DebeziumSourceIT {
     }
 
     private static List<String> rows(String database, String sql) throws Exception {
-        List<String> out = new ArrayList<>();
-        try (Connection c = bed.pg.connect(database); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            int columns = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                StringBuilder row = new StringBuilder();
-                for (int i = 1; i <= columns; i++) {
-                    row.append(i > 1 ? "|" : "").append(rs.getString(i));
-                }
-                out.add(row.toString());
-            }
-        }
-        return out;
+        return bed.rows(database, sql);
     }
 
     /** Waits until every target holds exactly the source's rows, as {@code sql} reads them. */

@@ -10,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -181,15 +180,7 @@ class SinkBadInputIT {
     }
 
     private static Map<String, String> sinkConfig(String topics) {
-        Map<String, String> config = new HashMap<>();
-        config.put("connector.class", PgSinkConnector.class.getName());
-        config.put("tasks.max", "1");
-        config.put("topics", topics);
-        config.put("connection.url", bed.pg.jdbcUrl(DB));
-        config.put("connection.username", "postgres");
-        config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-        config.put("value.converter.schemas.enable", "false");
-        return config;
+        return bed.sinkConfig(topics);
     }
 
     private static void produce(Corpus corpus) throws Exception {

@@ -6,12 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -120,31 +116,14 @@ class SinkIT {
     // ---- connector and assertions --------------------------------------------------------------------
 
     private static Map<String, String> sinkConfig(String topics, boolean schemas) {
-        Map<String, String> config = new HashMap<>();
-        config.put("connector.class", PgSinkConnector.class.getName());
-        config.put("tasks.max", "1");
-        config.put("topics", topics);
-        config.put("connection.url", pg.jdbcUrl(DB));
-        config.put("connection.username", "postgres");
-        config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+        Map<String, String> config = bed.sinkConfig(topics);
         config.put("value.converter.schemas.enable", String.valueOf(schemas));
         config.put("value.converter.decimal.format", "NUMERIC");
         return config;
     }
 
     private static List<String> rows(String sql) throws Exception {
-        List<String> out = new ArrayList<>();
-        try (Connection c = pg.connect(DB); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-            int columns = rs.getMetaData().getColumnCount();
-            while (rs.next()) {
-                StringBuilder row = new StringBuilder();
-                for (int i = 1; i <= columns; i++) {
-                    row.append(i > 1 ? "|" : "").append(rs.getString(i));
-                }
-                out.add(row.toString());
-            }
-        }
-        return out;
+        return bed.rows(DB, sql);
     }
 
     private static void awaitRows(String sql, List<String> expected) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 
 import javax.management.ObjectName;
@@ -45,15 +44,7 @@ class SinkRecoveryIT {
     }
 
     private static Map<String, String> config(String topics) {
-        Map<String, String> config = new HashMap<>();
-        config.put("connector.class", PgSinkConnector.class.getName());
-        config.put("tasks.max", "1");
-        config.put("topics", topics);
-        config.put("connection.url", bed.pg.jdbcUrl(DB));
-        config.put("connection.username", "postgres");
-        config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
-        config.put("value.converter.schemas.enable", "false");
-        return config;
+        return bed.sinkConfig(topics);
     }
 
     /** Rows {@code from..to} with qty = id, except {@code bad}, whose qty is -1. */

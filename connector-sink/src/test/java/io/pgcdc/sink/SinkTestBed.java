@@ -1,6 +1,13 @@
 package io.pgcdc.sink;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -48,6 +55,35 @@ final class SinkTestBed implements AutoCloseable {
         if (topics.add(topic)) {
             connect.kafka().createTopic(topic, 1);
         }
+    }
+
+    /** Each row {@code sql} returns from {@code database}, its columns' text joined by '|'. */
+    List<String> rows(String database, String sql) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (Connection c = pg.connect(database); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                StringBuilder row = new StringBuilder();
+                for (int i = 1; i <= columns; i++) {
+                    row.append(i > 1 ? "|" : "").append(rs.getString(i));
+                }
+                out.add(row.toString());
+            }
+        }
+        return out;
+    }
+
+    /** A sink of one task reading {@code topics} as schemaless JSON into the test database. */
+    Map<String, String> sinkConfig(String topics) {
+        Map<String, String> config = new HashMap<>();
+        config.put("connector.class", PgSinkConnector.class.getName());
+        config.put("tasks.max", "1");
+        config.put("topics", topics);
+        config.put("connection.url", pg.jdbcUrl(DB));
+        config.put("connection.username", "postgres");
+        config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+        config.put("value.converter.schemas.enable", "false");
+        return config;
     }
 
     /** JSON as the example workers write it: decimals as numbers. */

@@ -53,8 +53,11 @@ class TlsIT {
         String table = "CREATE TABLE items (id int PRIMARY KEY, v text, updated_at timestamptz NOT NULL DEFAULT now())";
         pg.execute(OLTP, "CREATE ROLE " + USER + " LOGIN REPLICATION", table, "GRANT SELECT ON items TO " + USER,
                 "CREATE PUBLICATION tls FOR TABLE items");
+        // The sink's user may not create tables: its table of deleted keys is made for it, as config-examples do.
         pg.execute(OLAP, table, "ALTER TABLE items ADD COLUMN pgcdc_position numeric",
-                "GRANT SELECT, INSERT, UPDATE, DELETE ON items TO " + USER);
+                "CREATE TABLE pgcdc_deleted_keys (target text NOT NULL, key text NOT NULL, position numeric NOT NULL, "
+                        + "deleted_at timestamptz NOT NULL, PRIMARY KEY (target, key))",
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON items, pgcdc_deleted_keys TO " + USER);
         connect = PluginWorker.start("tls", Map.of());
     }
 
