@@ -327,7 +327,8 @@ final class BatchWriter implements AutoCloseable {
         for (RowChange change : toUpsert) {
             if (runStart == null || !sameShape(runStart, change)) {
                 runStart = change;
-                sameColumns = upserts.computeIfAbsent(columnsOf(table, change), k -> new ArrayList<>());
+                sameColumns = upserts.computeIfAbsent(columnsOf(table, change, order.writtenPosition()),
+                        k -> new ArrayList<>());
             }
             sameColumns.add(change);
         }
@@ -476,14 +477,13 @@ final class BatchWriter implements AutoCloseable {
     }
 
     /** The target columns a change writes: its fields that the table has and the lists allow, plus the sink's own. */
-    private List<String> columnsOf(TargetTable table, RowChange change) {
+    private List<String> columnsOf(TargetTable table, RowChange change, String position) {
         Set<String> columns = new TreeSet<>();
         for (String field : change.columns().keySet()) {
             if (table.columns().containsKey(field) && (config.writes(field) || table.keyColumns().contains(field))) {
                 columns.add(field);
             }
         }
-        String position = Guard.of(config, table).writtenPosition();
         if (position != null) {
             columns.add(position);
         }

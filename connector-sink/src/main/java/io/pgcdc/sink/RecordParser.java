@@ -136,7 +136,7 @@ final class RecordParser {
             for (Object name : names) {
                 row.remove(String.valueOf(name));
             }
-        } else if (UnavailableValue.fromDebezium(source) && row.values().stream().anyMatch(UnavailableValue::is)) {
+        } else if (UnavailableValue.fromDebezium(source) && UnavailableValue.anyIn(row)) {
             row = new LinkedHashMap<>(row);
             row.values().removeIf(UnavailableValue::is);
         }

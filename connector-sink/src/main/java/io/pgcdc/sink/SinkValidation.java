@@ -112,10 +112,9 @@ final class SinkValidation {
                     + config.softDeleteColumn() + "\" for soft deletes: add it (timestamptz or boolean) or change "
                     + "delete.soft.column"));
         }
-        String missing = missingPrivileges(connection, ref);
-        if (missing != null) {
-            problems.add(new Problem(SinkConfig.CONNECTION_USERNAME_CONFIG, "User \"" + user() + "\" lacks " + missing
-                    + " on " + ref + " (GRANT " + missing + " ON " + ref.quoted() + " TO " + PgDialect.quote(user()) + ")"));
+        List<String> missing = missingPrivileges(connection, ref, config.deleteMode() == DeleteMode.DELETE);
+        if (missing != null && !missing.isEmpty()) {
+            problems.add(new Problem(SinkConfig.CONNECTION_USERNAME_CONFIG, lacks(missing, "", ref)));
         }
     }
 
@@ -178,22 +177,11 @@ final class SinkValidation {
         if (ledger == null) {
             return null;
         }
-        String missing;
-        try (PreparedStatement ps = connection.prepareStatement(PRIVILEGES)) {
-            ps.setString(1, ledger.quoted());
-            try (ResultSet rs = ps.executeQuery()) {
-                if (rs.next()) {
-                    List<String> lacking = new ArrayList<>();
-                    addUnless(lacking, rs.getBoolean(1), "SELECT");
-                    addUnless(lacking, rs.getBoolean(2), "INSERT");
-                    addUnless(lacking, rs.getBoolean(3), "UPDATE");
-                    addUnless(lacking, rs.getBoolean(4), "DELETE");
-                    return lacking.isEmpty() ? null : "User \"" + user() + "\" lacks " + String.join(", ", lacking)
-                            + " on the table of deleted keys " + ledger + " (GRANT " + String.join(", ", lacking) + " ON "
-                            + ledger.quoted() + " TO " + PgDialect.quote(user()) + ")";
-                }
-            }
+        List<String> lacking = missingPrivileges(connection, ledger, true); // purging deletes from it
+        if (lacking != null) {
+            return lacking.isEmpty() ? null : lacks(lacking, "the table of deleted keys ", ledger);
         }
+        String missing;
         try (PreparedStatement ps = connection.prepareStatement("SELECT has_schema_privilege(n.oid, 'CREATE') "
                 + "FROM pg_catalog.pg_namespace n WHERE n.nspname = ?")) {
             ps.setString(1, ledger.schema());
@@ -232,21 +220,34 @@ final class SinkValidation {
         return Integer.parseInt(typmod.group(1)) - scale >= POSITION_DIGITS;
     }
 
-    /** The privileges this configuration needs on the table and the user lacks, or null. */
-    private String missingPrivileges(Connection connection, TableRef ref) throws SQLException {
+    /**
+     * The privileges the sink needs on the table (DELETE only for {@code deletes}) that the user lacks; null when
+     * there is no such table.
+     */
+    private static List<String> missingPrivileges(Connection connection, TableRef ref, boolean deletes)
+            throws SQLException {
         List<String> missing = new ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement(PRIVILEGES)) {
             ps.setString(1, ref.quoted());
             try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
+                if (!rs.next()) {
+                    return null;
+                }
                 // An upsert reads the stored row (guard, RETURNING) and may update it.
                 addUnless(missing, rs.getBoolean(1), "SELECT");
                 addUnless(missing, rs.getBoolean(2), "INSERT");
                 addUnless(missing, rs.getBoolean(3), "UPDATE");
-                addUnless(missing, rs.getBoolean(4) || config.deleteMode() != DeleteMode.DELETE, "DELETE");
+                addUnless(missing, rs.getBoolean(4) || !deletes, "DELETE");
             }
         }
-        return missing.isEmpty() ? null : String.join(", ", missing);
+        return missing;
+    }
+
+    /** "User u lacks P on {what}t (GRANT P ON t TO u)". */
+    private String lacks(List<String> privileges, String what, TableRef table) {
+        String list = String.join(", ", privileges);
+        return "User \"" + user() + "\" lacks " + list + " on " + what + table + " (GRANT " + list + " ON "
+                + table.quoted() + " TO " + PgDialect.quote(user()) + ")";
     }
 
     private static void addUnless(List<String> missing, boolean granted, String privilege) {

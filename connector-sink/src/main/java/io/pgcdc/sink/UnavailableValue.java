@@ -25,6 +25,16 @@ final class UnavailableValue {
         return source != null && "postgresql".equals(source.get("connector"));
     }
 
+    /** Whether any of a row's values is the placeholder: looked at for every Debezium row, so a plain loop. */
+    static boolean anyIn(Map<String, Object> row) {
+        for (Object value : row.values()) {
+            if (is(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether a value (as {@link JsonValues} made it) is the placeholder. */
     static boolean is(Object value) {
         if (value instanceof String s) {
