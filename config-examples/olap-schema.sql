@@ -87,3 +87,4 @@ CREATE TABLE olap.pgcdc_deleted_keys (
     PRIMARY KEY (target, key)
 );
 CREATE INDEX pgcdc_deleted_keys_deleted_at ON olap.pgcdc_deleted_keys (deleted_at);
+CREATE INDEX pgcdc_deleted_keys_target_position ON olap.pgcdc_deleted_keys (target, position);

@@ -79,9 +79,16 @@ final class PgDialect {
                 .append(recordset(table, columns, List.of()));
         String position = guard.writtenPosition();
         if (ledger != null && position != null) {
-            sql.append(" WHERE NOT EXISTS (SELECT 1 FROM ").append(ledger.quoted()).append(" AS l WHERE l.target = ")
-                    .append(literal(table.ref().toString())).append(" AND l.key = ").append(keyText(table))
-                    .append(" AND l.position > d.").append(quote(position)).append(")");
+            // A row at or after the table's latest deleted position cannot be older than any of its deletes: in a
+            // stream that arrives in order, every row, and the ledger is not looked up per row. The latest position
+            // is read once per statement, from the ledger's (target, position) index.
+            String target = literal(table.ref().toString());
+            String rowPosition = "d." + quote(position);
+            sql.append(" WHERE ").append(rowPosition).append(" >= coalesce((SELECT max(position) FROM ")
+                    .append(ledger.quoted()).append(" WHERE target = ").append(target).append("), 0) OR NOT EXISTS (")
+                    .append("SELECT 1 FROM ").append(ledger.quoted()).append(" AS l WHERE l.target = ").append(target)
+                    .append(" AND l.key = ").append(keyText(table)).append(" AND l.position > ").append(rowPosition)
+                    .append(")");
         }
         sql.append(" ON CONFLICT (");
         StringJoiner keys = new StringJoiner(", ");
@@ -155,12 +162,14 @@ final class PgDialect {
                 + "DO UPDATE SET position = greatest(l.position, excluded.position), deleted_at = excluded.deleted_at";
     }
 
-    /** The ledger of deleted keys, unless it exists (other tasks create it too), and its index for purging. */
+    /** The ledger of deleted keys, unless it exists (other tasks create it too), its index for purging and for upserts. */
     static List<String> createLedger(TableRef ledger) {
         return List.of("CREATE TABLE IF NOT EXISTS " + ledger.quoted() + " (target text NOT NULL, key text NOT NULL, "
                         + "position numeric NOT NULL, deleted_at timestamptz NOT NULL, PRIMARY KEY (target, key))",
                 "CREATE INDEX IF NOT EXISTS " + quote(ledger.table() + "_deleted_at") + " ON " + ledger.quoted()
-                        + " (deleted_at)");
+                        + " (deleted_at)",
+                "CREATE INDEX IF NOT EXISTS " + quote(ledger.table() + "_target_position") + " ON " + ledger.quoted()
+                        + " (target, position)");
     }
 
     /** Forgets the keys deleted longer ago than the parameter's seconds. */

@@ -125,6 +125,19 @@ class PgDialectTest {
                 "a soft delete keeps its position too");
     }
 
+    /** In order, a row is at or after every delete of its table: the ledger is probed only for rows below the latest. */
+    @Test
+    void anUpsertLooksUpTheLedgerOnlyBelowTheLatestDeletedPosition() {
+        TargetTable keyed = table("public", "k", List.of("tenant", "id"), "tenant", "int", "id", "int", "pos", "numeric");
+        String upsert = PgDialect.upsert(keyed, List.of("tenant", "id", "pos"), new Guard(GuardMode.SOURCE_LSN, "pos", null, null),
+                new TableRef("olap", "deleted"));
+        assertTrue(upsert.contains(" WHERE d.\"pos\" >= coalesce((SELECT max(position) FROM \"olap\".\"deleted\" WHERE "
+                + "target = 'public.k'), 0) OR NOT EXISTS (SELECT 1 FROM \"olap\".\"deleted\" AS l WHERE l.target = "
+                + "'public.k' AND l.key = ROW(d.\"tenant\", d.\"id\")::text AND l.position > d.\"pos\") ON CONFLICT"), upsert);
+        assertTrue(String.join("; ", PgDialect.createLedger(new TableRef("olap", "deleted")))
+                .endsWith("ON \"olap\".\"deleted\" (target, position)"), "max(position) per target reads an index");
+    }
+
     @Test
     void softDeleteSetsTheColumn() {
         TargetTable flagged = table("public", "f", List.of("id"), "id", "int", "deleted", "bool", "updated_at", "timestamp");

@@ -540,19 +540,22 @@ class SinkIT {
         producer.flush();
         awaitRows("SELECT id FROM ledgered ORDER BY id", List.of("2"));
 
-        // The older insert again, alone in its batch, then a marker to know it was written.
+        // The older insert again, beside a key never deleted at a position before the delete's, then a marker to
+        // know they were written.
         send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "c", null,
                 order(1, "1.00", "v1", "2024-06-01T00:00:00Z"), 901, 0, null));
+        send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "c", null,
+                order(3, "1.00", "late", "2024-06-01T00:00:00Z"), 905, 0, null));
         producer.flush();
         send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "u", null,
                 order(2, "2.00", "marker", "2024-06-02T00:00:00Z"), 911, 0, null));
         producer.flush();
-        awaitRows("SELECT id, note FROM ledgered ORDER BY id", List.of("2|marker"));
+        awaitRows("SELECT id, note FROM ledgered ORDER BY id", List.of("2|marker", "3|late"));
         // A later insert of the key is a new row.
         send(topic, WITH_SCHEMAS, ORDER_ENVELOPE, change(ORDER_ENVELOPE, "ledgered", "c", null,
                 order(1, "3.00", "again", "2024-06-01T00:00:00Z"), 920, 0, null));
         producer.flush();
-        awaitRows("SELECT id, note FROM ledgered ORDER BY id", List.of("1|again", "2|marker"));
+        awaitRows("SELECT id, note FROM ledgered ORDER BY id", List.of("1|again", "2|marker", "3|late"));
         assertEquals(List.of("public.ledgered|(1)|" + BigInteger.valueOf(910).shiftLeft(64)),
                 rows("SELECT target, key, position FROM pgcdc_deleted_keys WHERE target = 'public.ledgered'"));
         connect.deleteConnector("ledgered");

@@ -57,6 +57,7 @@ class TlsIT {
         pg.execute(OLAP, table, "ALTER TABLE items ADD COLUMN pgcdc_position numeric",
                 "CREATE TABLE pgcdc_deleted_keys (target text NOT NULL, key text NOT NULL, position numeric NOT NULL, "
                         + "deleted_at timestamptz NOT NULL, PRIMARY KEY (target, key))",
+                "CREATE INDEX ON pgcdc_deleted_keys (target, position)",
                 "GRANT SELECT, INSERT, UPDATE, DELETE ON items, pgcdc_deleted_keys TO " + USER);
         connect = PluginWorker.start("tls", Map.of());
     }
