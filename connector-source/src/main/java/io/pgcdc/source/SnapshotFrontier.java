@@ -1,9 +1,11 @@
 package io.pgcdc.source;
 
+import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -21,6 +23,7 @@ final class SnapshotFrontier {
     private final Map<String, String> inFlight = new TreeMap<>();
     /** Tables read to the end whose last row is still held back. */
     private final Set<String> lastRowHeld = new HashSet<>();
+    private Queue<Map.Entry<String, String>> queue = new ArrayDeque<>();
 
     SnapshotFrontier(SnapshotProgress resumed) {
         if (resumed != null) {
@@ -29,7 +32,10 @@ final class SnapshotFrontier {
         }
     }
 
-    /** The tables still to read, in name order, each with the key to continue after (null: from its first row). */
+    /**
+     * The tables still to read, in name order, each with the key to continue after (null: from its first row); they
+     * are then taken one at a time by {@link #next()}.
+     */
     Map<String, String> remaining(List<String> tables) {
         Map<String, String> remaining = new LinkedHashMap<>();
         for (String table : tables) {
@@ -40,10 +46,24 @@ final class SnapshotFrontier {
                 remaining.put(table, key.isEmpty() ? null : key);
             }
         }
+        queue = new ArrayDeque<>(remaining.entrySet());
         return remaining;
     }
 
-    void started(String table) {
+    /**
+     * The next table to read, with the key to continue after, or null when none is left. It is started at once: a
+     * table taken but not yet started would be behind a later table another thread started, and an offset stored
+     * then would count it as read.
+     */
+    Map.Entry<String, String> next() {
+        Map.Entry<String, String> next = queue.poll();
+        if (next != null) {
+            started(next.getKey());
+        }
+        return next;
+    }
+
+    private void started(String table) {
         if (frontier == null || table.compareTo(frontier) > 0) {
             frontier = table;
         }

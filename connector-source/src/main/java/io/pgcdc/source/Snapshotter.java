@@ -7,7 +7,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -69,7 +68,6 @@ final class Snapshotter {
     private final Object lock = new Object();
     private SnapshotFrontier frontier;
     private Map<String, Table> captured;
-    private Iterator<Map.Entry<String, String>> tablesLeft;
     private Pending pending;
     private volatile SourceOffset handedOver;
 
@@ -126,7 +124,6 @@ final class Snapshotter {
             log.info("Snapshot of {} tables ({}) with {} thread(s) {}", remaining.size(), remaining.keySet(), threads,
                     source.exportedSnapshot() != null ? "under the new slot's exported snapshot"
                             : "under a fresh snapshot; changes since the slot's position are replayed after it");
-            tablesLeft = remaining.entrySet().iterator();
             workers = Executors.newFixedThreadPool(threads, r -> {
                 Thread t = new Thread(r, "pgcdc-snapshot-" + config.slotName());
                 t.setDaemon(true);
@@ -247,10 +244,10 @@ final class Snapshotter {
         while (true) {
             Map.Entry<String, String> next;
             synchronized (lock) {
-                if (!tablesLeft.hasNext()) {
-                    return;
-                }
-                next = tablesLeft.next();
+                next = frontier.next();
+            }
+            if (next == null) {
+                return;
             }
             readTable(c, next.getKey(), next.getValue(), tx, sink);
         }
@@ -261,7 +258,6 @@ final class Snapshotter {
         SnapshotTable table;
         synchronized (lock) {
             table = SnapshotTable.describe(c, captured.get(qualified), schemas, catalog);
-            frontier.started(qualified);
             metrics.snapshotTable(qualified, table.estimatedRows());
         }
         if (afterKey != null && !table.keyed()) {
