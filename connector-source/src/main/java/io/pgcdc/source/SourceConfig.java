@@ -179,7 +179,7 @@ public final class SourceConfig extends AbstractConfig {
     private static ConfigDef configDef() {
         int order = 0;
         ConfigDef def = new ConfigDef()
-                .define(HOSTNAME_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(), Importance.HIGH,
+                .define(HOSTNAME_CONFIG, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new HostValidator(), Importance.HIGH,
                         HOSTNAME_DOC, GROUP_CONNECTION, ++order, Width.MEDIUM, "Host")
                 .define(PORT_CONFIG, Type.INT, PORT_DEFAULT, ConfigDef.Range.between(1, 65535), Importance.HIGH,
                         PORT_DOC, GROUP_CONNECTION, ++order, Width.SHORT, "Port")
@@ -353,7 +353,8 @@ public final class SourceConfig extends AbstractConfig {
     }
 
     public String jdbcUrl() {
-        return "jdbc:postgresql://" + hostname() + ":" + port() + "/"
+        String host = hostname();
+        return "jdbc:postgresql://" + (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port() + "/"
                 + java.net.URLEncoder.encode(dbname(), java.nio.charset.StandardCharsets.UTF_8);
     }
 
@@ -460,6 +461,33 @@ public final class SourceConfig extends AbstractConfig {
         @Override
         public String toString() {
             return "c, u, d, t or none";
+        }
+    }
+
+    /**
+     * A host name, an IPv4 address or an IPv6 address (bracketed or not), and nothing else: the host is placed into
+     * the JDBC URL, where a '/', '?' or ',' would choose another database, override sslmode or set any driver
+     * property.
+     */
+    private static final class HostValidator implements ConfigDef.Validator {
+        private static final Pattern NAME = Pattern.compile(
+                "(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\\.?");
+        /** At least two colons: "host:port" is not an address. */
+        private static final Pattern IPV6 = Pattern.compile("\\[?[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*\\]?");
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            String host = (String) value;
+            if (host == null || !(NAME.matcher(host).matches() || IPV6.matcher(host).matches()
+                    && host.startsWith("[") == host.endsWith("]"))) {
+                throw new ConfigException(name, value, "not a host name or IP address; the port, database and "
+                        + "connection options have settings of their own (database.port, database.dbname, database.sslmode)");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a host name or IP address";
         }
     }
 

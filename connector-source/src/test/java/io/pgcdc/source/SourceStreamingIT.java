@@ -99,6 +99,12 @@ class SourceStreamingIT {
         wrongPort.put("database.port", "1");
         assertTrue(validationErrors(wrongPort).get("database.hostname").get(0).startsWith("Cannot connect to PostgreSQL at"));
 
+        // Placed into the JDBC URL unchecked, this would choose the database and override database.sslmode.
+        Map<String, String> urlInHost = new java.util.HashMap<>(good);
+        urlInHost.put("database.hostname", pg.host() + ":" + pg.port() + "/" + DB + "?sslmode=disable&");
+        assertTrue(validationErrors(urlInHost).getOrDefault("database.hostname", List.of("no error")).get(0)
+                .contains("not a host name or IP address"), () -> validationErrors(urlInHost).toString());
+
         Map<String, String> noReplication = new java.util.HashMap<>(good);
         noReplication.put("database.user", "checked");
         assertTrue(validationErrors(noReplication).get("database.user").get(0).contains("lacks the REPLICATION attribute"));
