@@ -16,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.pgcdc.source.ChangeRecordFactory.Transaction;
+import io.pgcdc.source.SourceOffset.IncrementalProgress;
 import io.pgcdc.source.pgoutput.PgOutputMessage;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Begin;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Commit;
@@ -174,9 +175,23 @@ public final class ChangeEventEmitter {
     }
 
     private void quiet(long lsn) {
-        if (Long.compareUnsigned(lsn, quietLsn()) > 0) {
+        if (Long.compareUnsigned(lsn, quietLsn()) > 0 && !requestUnstored()) {
             quietPoint = new QuietPoint(lsn, lastEmitted);
         }
+    }
+
+    /**
+     * Whether a signal queued a table that no emitted offset carries yet. A signal's transaction emits no record, so
+     * only the offsets of later records (the chunks' rows) remember the request: until one does, the slot stays
+     * before the signal, and a restart reads the signal again rather than forget it.
+     */
+    private boolean requestUnstored() {
+        IncrementalProgress queued = incremental.progress();
+        if (queued == null) {
+            return false;
+        }
+        IncrementalProgress carried = lastEmitted == null ? null : lastEmitted.incremental();
+        return carried == null || !carried.tables().containsAll(queued.tables());
     }
 
     private long quietLsn() {

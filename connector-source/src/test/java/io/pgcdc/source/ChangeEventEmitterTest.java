@@ -278,12 +278,17 @@ class ChangeEventEmitterTest {
         assertEquals(SourceOffset.fromMap(out.get(out.size() - 1).sourceOffset()), quiet.after());
     }
 
-    @Test
-    void keepalivePositionCountsOnlyAfterAQuietInterval() throws Exception {
+    /** An emitter from the start, dropping what it emits, that takes a keepalive's position after 1 s without transactions. */
+    private static ChangeEventEmitter emitterQuietAfterOneSecond() {
         ChangeRecordFactory factory = new ChangeRecordFactory(SourceOffset.partition("db", "slot"), "cdc", "db", "test");
         SourceConfig config = config(Map.of("status.update.interval.ms", "1000"));
-        ChangeEventEmitter emitter = new ChangeEventEmitter(config, CATALOG, TableSchemaBuilder.of(config), factory, null,
-                (r, b) -> { }, new SourceMetrics());
+        return new ChangeEventEmitter(config, CATALOG, TableSchemaBuilder.of(config), factory, null, (r, b) -> { },
+                new SourceMetrics());
+    }
+
+    @Test
+    void keepalivePositionCountsOnlyAfterAQuietInterval() throws Exception {
+        ChangeEventEmitter emitter = emitterQuietAfterOneSecond();
         for (CapturedStream.Message m : captured.subList(0, 6)) {
             emitter.accept(PgOutputDecoder.decode(m.buffer()), m.lsn(), m.bytes().length);
         }
@@ -292,5 +297,22 @@ class ChangeEventEmitterTest {
         assertNull(emitter.quietPoint(), "right after a transaction a keepalive may point among uncommitted changes");
         emitter.idle(0x9000_0000L, now + 2_000_000_000L);
         assertEquals(0x9000_0000L, emitter.quietPoint().lsn());
+    }
+    /**
+     * A signal's transaction emits no record: the slot may not be confirmed past it until a record's offset carries the
+     * request, or a crash in between forgets the request.
+     */
+    @Test
+    void theSlotStaysBeforeASignalNoStoredOffsetCarries() throws Exception {
+        ChangeEventEmitter emitter = emitterQuietAfterOneSecond();
+        byte[] request = "{\"type\":\"execute-snapshot\",\"data\":{\"data-collections\":[\"public.notes\"]}}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        emitter.accept(new PgOutputMessage.Begin(0x8000_0100L, 0, 900), 0x8000_0000L, 0);
+        emitter.accept(new PgOutputMessage.LogicalMessage(true, 0x8000_0050L, "pgcdc", request), 0x8000_0050L, 0);
+        emitter.accept(new PgOutputMessage.Commit(0x8000_0100L, 0x8000_0108L, 0), 0x8000_0100L, 0);
+        assertEquals(1, emitter.incremental().tablesLeft(), "the signal was taken");
+        assertNull(emitter.quietPoint(), "its commit is not a position to confirm");
+        emitter.idle(0x9000_0000L, System.nanoTime() + 2_000_000_000L);
+        assertNull(emitter.quietPoint(), "nor is a later keepalive's");
     }
 }

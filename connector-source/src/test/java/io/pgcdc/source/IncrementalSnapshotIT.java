@@ -286,4 +286,40 @@ class IncrementalSnapshotIT {
                     () -> !incrementalSnapshotStored(second, "resume"));
         }
     }
+    /**
+     * A signal's transaction emits no record: until a chunk row's offset carrying the request is stored, the slot must
+     * stay before the signal, so that a worker lost meanwhile leaves a restart to read the signal again.
+     */
+    @Test
+    void aSignalIsReadAgainWhenTheWorkerIsLostBeforeItsFirstChunkIsStored() throws Exception {
+        int rows = 20;
+        pg.execute(DB, "CREATE TABLE held (id int PRIMARY KEY, version int NOT NULL)",
+                "INSERT INTO held SELECT g, 0 FROM generate_series(1, " + rows + ") g");
+        // The chunk's rows wait in the worker, before Kafka, while this file exists.
+        java.nio.file.Path hold = java.nio.file.Files.createTempFile("pgcdc-hold", "");
+        Map<String, String> config = sourceConfig(pg, DB, "held", "public\\.held");
+        config.put("snapshot.mode", "never");
+        config.put("transforms", "hold");
+        config.put("transforms.hold.type", HoldWhileFileExists.class.getName());
+        config.put("transforms.hold.topic", "held.public.held");
+        config.put("transforms.hold.file", hold.toString());
+        cluster.anyWorker().putConnector("held", config);
+        ForkedConnectWorker first = cluster.runningTaskOf("held");
+        try (TopicReader reader = new TopicReader(kafka, "held\\.public\\.held")) {
+            awaitStreaming("held");
+            signal("public.held");
+            String signalled = pg.queryValue(DB, "SELECT pg_current_wal_lsn()::text");
+            Await.until(Duration.ofMinutes(1), "the chunk to be emitted", () -> java.nio.file.Files
+                    .readString(first.log().toPath()).contains("Signalled snapshot of public.held done"));
+            // Offsets are flushed every 200 ms: ten seconds give a slot confirmed past the signal time to show.
+            Await.holds(Duration.ofSeconds(10), "the slot stays before the signal", () -> "t".equals(pg.queryValue(DB,
+                    "SELECT confirmed_flush_lsn < '" + signalled + "' FROM pg_replication_slots WHERE slot_name = 'held'")));
+            assertTrue(!incrementalSnapshotStored(first, "held"), "a chunk row was stored");
+            first.kill();
+
+            java.nio.file.Files.delete(hold);
+            cluster.startWorker();
+            reader.readUntil(Duration.ofMinutes(3), "the signalled table's rows", m -> snapshotRows(m) == rows);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 package io.pgcdc.testsupport;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -86,6 +87,23 @@ public final class ForkedConnectCluster implements AutoCloseable {
             }
         }
         return startWorker();
+    }
+
+    /** The live worker running {@code connector}'s first task, once one does. */
+    public ForkedConnectWorker runningTaskOf(String connector) throws Exception {
+        ForkedConnectWorker[] found = new ForkedConnectWorker[1];
+        Await.until(Duration.ofMinutes(1), "a worker to run " + connector + "'s task", () -> {
+            String workerId = anyWorker().status(connector).path("tasks").path(0).path("worker_id").asText("");
+            synchronized (workers) {
+                for (ForkedConnectWorker worker : workers) {
+                    if (worker.isAlive() && worker.restUrl().endsWith("//" + workerId)) {
+                        found[0] = worker;
+                    }
+                }
+            }
+            return found[0] != null;
+        });
+        return found[0];
     }
 
     @Override
