@@ -22,6 +22,9 @@ final class ReplicationSetup {
 
     private static final Logger log = LoggerFactory.getLogger(ReplicationSetup.class);
     private static final long SLOT_RELEASE_WAIT_MS = 10_000;
+    private static final String ALL_TABLES_MIXED = "A FOR ALL TABLES publication publishes partitions either as their "
+            + "partitioned table or under their own names, not both as table.include.list asks: set "
+            + "publication.autocreate.mode=filtered, or name either the partitioned tables or their partitions: ";
 
     private final SourceConfig config;
 
@@ -230,6 +233,14 @@ final class ReplicationSetup {
             }
         }
         SourceConfig.PublicationAutocreate mode = config.publicationAutocreate();
+        // Start-up changes an existing publication only in filtered mode, as its owner.
+        if (owner != null && mode != SourceConfig.PublicationAutocreate.FILTERED) {
+            return unpublishedProblem(connection, captured);
+        }
+        if (owner == null && mode == SourceConfig.PublicationAutocreate.ALL_TABLES
+                && allTablesViaRoot(connection, captured) == null) {
+            return ALL_TABLES_MIXED + captured;
+        }
         String publication = "Publication \"" + name + "\"";
         if (owner != null) {
             if (mode != SourceConfig.PublicationAutocreate.FILTERED || owner || captured.isEmpty()) {
@@ -300,23 +311,40 @@ final class ReplicationSetup {
             }
         }
         SourceConfig.PublicationAutocreate mode = config.publicationAutocreate();
-        if (exists && mode != SourceConfig.PublicationAutocreate.FILTERED) {
-            return;
+        List<String> tables = capturedTableNames(connection);
+        if (!exists || mode == SourceConfig.PublicationAutocreate.FILTERED) {
+            makePublication(connection, exists, tables);
         }
+        String problem = unpublishedProblem(connection, tables);
+        if (problem != null) {
+            throw new ConnectException(problem);
+        }
+    }
+
+    private void makePublication(Connection connection, boolean exists, List<String> tables) throws SQLException {
+        String name = config.publicationName();
         try (Statement s = connection.createStatement()) {
-            switch (mode) {
+            switch (config.publicationAutocreate()) {
                 case DISABLED:
                     throw new ConnectException("Publication \"" + name + "\" does not exist in " + where()
                             + " and publication.autocreate.mode is disabled: create it, or choose all_tables or filtered");
                 case ALL_TABLES:
+                    Boolean viaRoot = allTablesViaRoot(connection, tables);
+                    if (viaRoot == null) {
+                        throw new ConnectException(ALL_TABLES_MIXED + tables);
+                    }
                     log.info("Creating publication {} FOR ALL TABLES", name);
-                    s.execute("CREATE PUBLICATION " + Sql.quote(name) + " FOR ALL TABLES");
+                    s.execute("CREATE PUBLICATION " + Sql.quote(name) + " FOR ALL TABLES" + publicationOptions(connection, viaRoot));
                     break;
                 default:
-                    List<String> tables = capturedTableNames(connection);
                     if (tables.isEmpty()) {
                         throw new ConnectException("No table in " + where() + " matches table.include.list/"
                                 + "table.exclude.list, so publication \"" + name + "\" would be empty");
+                    }
+                    if (exists && Boolean.FALSE.equals(publishesViaRoot(connection))
+                            && !tablesWhere(connection, tables, "c.relkind = 'p'").isEmpty()) {
+                        log.info("Updating publication {} to publish partitions as their partitioned table", name);
+                        s.execute("ALTER PUBLICATION " + Sql.quote(name) + " SET (publish_via_partition_root = true)");
                     }
                     if (exists && tables.equals(publishedTableNames(connection, name))) {
                         return; // already right: no ALTER, which would need the publication's owner
@@ -324,7 +352,7 @@ final class ReplicationSetup {
                     String list = String.join(", ", tables);
                     log.info("{} publication {} for tables {}", exists ? "Updating" : "Creating", name, list);
                     s.execute(exists ? "ALTER PUBLICATION " + Sql.quote(name) + " SET TABLE " + list
-                            : "CREATE PUBLICATION " + Sql.quote(name) + " FOR TABLE " + list);
+                            : "CREATE PUBLICATION " + Sql.quote(name) + " FOR TABLE " + list + publicationOptions(connection, true));
             }
         }
     }
@@ -344,21 +372,117 @@ final class ReplicationSetup {
         return names;
     }
 
-    /** Quoted names of the ordinary and partitioned tables the include and exclude lists select. */
+    /**
+     * Quoted names of the ordinary and partitioned tables the include and exclude lists select. A partition is one
+     * only when none of its ancestors is selected: a selected partitioned table is captured whole, under its own name.
+     */
     private List<String> capturedTableNames(Connection connection) throws SQLException {
         List<String> names = new ArrayList<>();
         try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery(
-                "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
-                        + "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition "
+                "SELECT n.nspname, c.relname, ARRAY(SELECT an.nspname FROM pg_catalog.pg_partition_ancestors(c.oid) pa "
+                        + "JOIN pg_catalog.pg_class a ON a.oid = pa.relid JOIN pg_catalog.pg_namespace an ON an.oid = "
+                        + "a.relnamespace WHERE pa.relid <> c.oid), ARRAY(SELECT a.relname FROM "
+                        + "pg_catalog.pg_partition_ancestors(c.oid) pa JOIN pg_catalog.pg_class a ON a.oid = pa.relid "
+                        + "WHERE pa.relid <> c.oid) "
+                        + "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                        + "WHERE c.relkind IN ('r', 'p') "
                         + "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' "
                         + "ORDER BY 1, 2")) {
             while (rs.next()) {
-                if (config.captures(rs.getString(1), rs.getString(2))) {
+                if (config.captures(rs.getString(1), rs.getString(2))
+                        && !capturesAny((String[]) rs.getArray(3).getArray(), (String[]) rs.getArray(4).getArray())) {
                     names.add(Sql.quote(rs.getString(1)) + "." + Sql.quote(rs.getString(2)));
                 }
             }
         }
         return names;
+    }
+
+    private boolean capturesAny(String[] schemas, String[] tables) {
+        for (int i = 0; i < tables.length; i++) {
+            if (config.captures(schemas[i], tables[i])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Why the publication as it is would not send some captured tables' changes under their own names, the names the
+     * include list selects (so that nothing of them would arrive), or null. Partitions are sent under their own names,
+     * or, with publish_via_partition_root, as the partitioned table the publication includes.
+     */
+    private String unpublishedProblem(Connection connection, List<String> captured) throws SQLException {
+        List<String> missing = new ArrayList<>(captured);
+        missing.removeAll(publishedTableNames(connection, config.publicationName()));
+        if (missing.isEmpty()) {
+            return null;
+        }
+        String publication = Sql.quote(config.publicationName());
+        List<String> partitioned = tablesWhere(connection, missing, "c.relkind = 'p'");
+        List<String> partitions = tablesWhere(connection, missing, "c.relispartition");
+        List<String> ways = new ArrayList<>();
+        if (!partitioned.isEmpty()) {
+            ways.add(connection.getMetaData().getDatabaseMajorVersion() < 13
+                    ? "PostgreSQL before 13 publishes only the partitions of " + partitioned + ": name them in "
+                    + "table.include.list, each captured as a table of its own"
+                    : "for " + partitioned + ", publish partitions as their partitioned table: ALTER PUBLICATION "
+                    + publication + " SET (publish_via_partition_root = true)");
+        }
+        if (!partitions.isEmpty()) {
+            ways.add("partitions " + partitions + " are published as their partitioned table (publish_via_partition_root):"
+                    + " name that table in table.include.list instead");
+        }
+        if (ways.isEmpty()) {
+            ways.add("ALTER PUBLICATION " + publication + " ADD TABLE " + String.join(", ", missing)
+                    + ", or set publication.autocreate.mode=filtered");
+        }
+        return "Publication " + publication + " does not publish " + missing + " under their own names, so nothing of "
+                + "them would arrive: " + String.join("; ", ways);
+    }
+
+    /** Those of {@code tables} for which {@code condition} holds on their pg_class row {@code c}. */
+    private static List<String> tablesWhere(Connection connection, List<String> tables, String condition)
+            throws SQLException {
+        List<String> matching = new ArrayList<>();
+        try (PreparedStatement ps = connection.prepareStatement("SELECT " + condition + " FROM pg_catalog.pg_class c "
+                + "WHERE c.oid = ?::regclass")) {
+            for (String table : tables) {
+                ps.setString(1, table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next() && rs.getBoolean(1)) {
+                        matching.add(table);
+                    }
+                }
+            }
+        }
+        return matching;
+    }
+
+    /**
+     * Whether a FOR ALL TABLES publication made now should publish partitions as their partitioned table: unless the
+     * include list names partitions. Null when it names both partitioned tables and partitions, which one such
+     * publication cannot serve.
+     */
+    private static Boolean allTablesViaRoot(Connection connection, List<String> captured) throws SQLException {
+        boolean partitionedTables = !tablesWhere(connection, captured, "c.relkind = 'p'").isEmpty();
+        boolean partitions = !tablesWhere(connection, captured, "c.relispartition").isEmpty();
+        return partitionedTables && partitions ? null : !partitions;
+    }
+
+    /** Whether the publication publishes partitions as their root; null when the server (before 13) cannot. */
+    private Boolean publishesViaRoot(Connection connection) throws SQLException {
+        if (connection.getMetaData().getDatabaseMajorVersion() < 13) {
+            return null;
+        }
+        return Boolean.valueOf(queryString(connection, "SELECT pubviaroot::text FROM pg_catalog.pg_publication WHERE pubname = "
+                + Sql.literal(config.publicationName())));
+    }
+
+    /** The options a publication is created with: whether partitions are published as their root table (PostgreSQL 13+). */
+    private static String publicationOptions(Connection connection, boolean viaRoot) throws SQLException {
+        return connection.getMetaData().getDatabaseMajorVersion() >= 13
+                ? " WITH (publish_via_partition_root = " + viaRoot + ")" : "";
     }
 
     /**

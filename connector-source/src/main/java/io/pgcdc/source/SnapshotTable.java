@@ -20,7 +20,10 @@ import io.pgcdc.source.schema.TableSchemaBuilder;
  */
 final class SnapshotTable {
 
-    private static final String COLUMNS = "SELECT c.oid, c.relreplident, c.reltuples::bigint, a.attname, a.atttypid, "
+    /** A partitioned table's rows are its partitions': it has no estimate of its own. */
+    private static final String COLUMNS = "SELECT c.oid, c.relreplident, CASE WHEN c.relkind = 'p' THEN (SELECT "
+            + "sum(greatest(l.reltuples, 0)) FROM pg_catalog.pg_partition_tree(c.oid) t JOIN pg_catalog.pg_class l "
+            + "ON l.oid = t.relid WHERE t.isleaf) ELSE c.reltuples END::bigint, a.attname, a.atttypid, "
             + "a.atttypmod, CASE c.relreplident WHEN 'f' THEN true WHEN 'n' THEN false "
             + "ELSE coalesce(a.attnum = ANY(i.indkey), false) END "
             + "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
