@@ -132,6 +132,22 @@ public final class ChangeEventEmitter {
         return safeLsn;
     }
 
+    /**
+     * An initial snapshot that lost the slot's exported snapshot leaves {@code remaining} (tables, each with the key
+     * to continue after) to be read in chunks while streaming. Read under a fresh snapshot instead, a row could show
+     * a newer version than the changes the stream then replays from the slot's position. Returns the progress
+     * every offset carries from now on.
+     */
+    IncrementalProgress resumeInChunks(Map<String, String> remaining) {
+        List<String> added = incremental.resume(remaining);
+        if (!added.isEmpty()) {
+            log.info("Snapshot continues in chunks while streaming, so that no row is sent older than a change already "
+                    + "sent: {} ({} tables queued)", added, incremental.tablesLeft());
+            metrics.snapshotStarted(incremental.tablesLeft(), 0);
+        }
+        return incremental.progress();
+    }
+
     /** A snapshot handed over rows up to {@code last}: the stream's changes all come after them. */
     public void snapshotEmitted(SourceOffset last) {
         resumeAfter = last;

@@ -3,13 +3,16 @@ package io.pgcdc.source;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 import io.pgcdc.source.SourceOffset.IncrementalProgress;
 
 /**
- * A signalled snapshot read while streaming, chunk by chunk in key order (DBLog's watermark
+ * A snapshot read while streaming (signalled, or the rest of an initial snapshot that lost the slot's exported
+ * snapshot), chunk by chunk in key order (DBLog's watermark
  * algorithm, with the chunk's own snapshot as the low watermark):
  * <ol>
  * <li>between transactions, a chunk is read in one transaction that also records which
@@ -35,6 +38,8 @@ final class IncrementalSnapshot {
 
     private final Deque<String> tables = new ArrayDeque<>();
     private String lastKey;
+    /** Queued tables after the first that an initial snapshot had read part of: the key each continues after. */
+    private final Map<String, String> startKeys = new HashMap<>();
     private IncrementalProgress progress;
     private Chunk chunk;
     private final long[] recent = new long[RECENT_TRANSACTIONS];
@@ -44,6 +49,7 @@ final class IncrementalSnapshot {
         if (resumed != null) {
             tables.addAll(resumed.tables());
             lastKey = resumed.lastKey();
+            startKeys.putAll(resumed.startKeys());
         }
     }
 
@@ -51,7 +57,7 @@ final class IncrementalSnapshot {
     IncrementalProgress progress() {
         // Every emitted record asks: built again only when the progress moved, not per record.
         if (progress == null && !tables.isEmpty()) {
-            progress = new IncrementalProgress(new ArrayList<>(tables), lastKey);
+            progress = new IncrementalProgress(new ArrayList<>(tables), lastKey, startKeys);
         }
         return progress;
     }
@@ -66,6 +72,30 @@ final class IncrementalSnapshot {
                 added.add(table);
             }
         }
+        return added;
+    }
+
+    /**
+     * Queues what an initial snapshot had left to read, each table with the key to continue after (null: from its
+     * first row), unless already queued; returns the tables added.
+     */
+    List<String> resume(Map<String, String> remaining) {
+        List<String> added = new ArrayList<>();
+        remaining.forEach((table, key) -> {
+            if (tables.contains(table)) {
+                return;
+            }
+            if (key != null) {
+                if (tables.isEmpty()) {
+                    lastKey = key;
+                } else {
+                    startKeys.put(table, key);
+                }
+            }
+            tables.addLast(table);
+            added.add(table);
+        });
+        progress = null;
         return added;
     }
 
@@ -89,8 +119,12 @@ final class IncrementalSnapshot {
 
     /** The current table cannot be read: go on with the next. */
     void skipTable() {
+        nextTable();
+    }
+
+    private void nextTable() {
         tables.pollFirst();
-        lastKey = null;
+        lastKey = tables.isEmpty() ? null : startKeys.remove(tables.peekFirst());
         progress = null;
     }
 
@@ -146,18 +180,17 @@ final class IncrementalSnapshot {
 
     /** The progress of a chunk's row emitted before its last: the next chunk would start after it. */
     IncrementalProgress progressAt(String key) {
-        return new IncrementalProgress(new ArrayList<>(tables), key);
+        return new IncrementalProgress(new ArrayList<>(tables), key, startKeys);
     }
 
     /** All rows of {@code emitted} are handed over: the next chunk starts after it, or at the next table. */
     void chunkEmitted(Chunk emitted) {
         if (emitted.last()) {
-            tables.pollFirst();
-            lastKey = null;
+            nextTable();
         } else {
             lastKey = emitted.lastKey();
+            progress = null;
         }
-        progress = null;
     }
 
     /** After a lost connection the stream is replayed: a chunk waiting for its watermark is read again. */

@@ -195,8 +195,8 @@ final class ReplicationReader implements Runnable {
     }
 
     /**
-     * An exported snapshot serves one attempt: after a lost connection the rows left are read under
-     * a fresh snapshot, from the last one handed over (the stream replays what happened in between).
+     * An exported snapshot serves one attempt: after a lost connection the rows left are read from the
+     * last one handed over, in chunks while streaming (see {@link Snapshotter}).
      */
     private void snapshot() throws SQLException, InterruptedException {
         ReplicationSetup.ExportedSnapshot export = exported;
@@ -208,16 +208,16 @@ final class ReplicationReader implements Runnable {
                 if (export != null) {
                     export.close();
                 }
-            }, this::enqueue);
+            }, this::enqueue, streams ? emitter::resumeInChunks : null);
             emitter.snapshotEmitted(last);
             snapshotter = null;
         } catch (SQLException e) {
             snapshotFrom = snapshotter.handedOver();
             if (DEFINITION_CHANGED.contains(e.getSQLState())) {
                 // The snapshot sees a table as it was, but its SELECT is planned against the table as it is:
-                // altered or dropped meanwhile. Under a fresh snapshot both agree, and the stream replays the rest.
+                // altered or dropped meanwhile. Read in chunks while streaming, each chunk sees the table as it is.
                 throw new RetriableException("A captured table changed during the snapshot (" + e.getMessage()
-                        + "); reading on under a fresh snapshot", e);
+                        + "); reading on from the last row sent", e);
             }
             throw e;
         } catch (RuntimeException e) {

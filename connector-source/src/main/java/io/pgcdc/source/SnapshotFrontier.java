@@ -51,6 +51,15 @@ final class SnapshotFrontier {
     }
 
     /**
+     * Leaves {@code tables} to be read elsewhere: in chunks while streaming, whose progress every later offset
+     * carries. Here they keep the state they had, so a restart offers them again (and they are queued again
+     * unless queued still) until the frontier passes them.
+     */
+    void handOff(Set<String> tables) {
+        queue.removeIf(entry -> tables.contains(entry.getKey()));
+    }
+
+    /**
      * The next table to read, with the key to continue after, or null when none is left. It is started at once: a
      * table taken but not yet started would be behind a later table another thread started, and an offset stored
      * then would count it as read.

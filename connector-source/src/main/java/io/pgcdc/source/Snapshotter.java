@@ -7,6 +7,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -18,20 +19,27 @@ import java.util.function.Function;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.source.SourceRecord;
+import org.postgresql.core.BaseConnection;
+import org.postgresql.core.ServerVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.pgcdc.source.ChangeEventEmitter.RecordSink;
 import io.pgcdc.source.ChangeRecordFactory.Transaction;
+import io.pgcdc.source.SourceOffset.IncrementalProgress;
 import io.pgcdc.source.pgoutput.TupleData;
 import io.pgcdc.source.schema.TableSchema;
 import io.pgcdc.source.schema.TableSchemaBuilder;
 
 /**
  * Reads the captured tables' rows as op 'r' records, in REPEATABLE READ transactions that share
- * one snapshot: the one a new slot exported (so the stream continues exactly where the rows end),
- * or, when resuming or when the slot already existed, a fresh one (the stream then replays changes
- * the rows already show; in commit order, ending at the newest, so the target converges).
+ * one snapshot: the one a new slot exported, so the stream continues exactly where the rows end.
+ * Without it (a resumed snapshot, a slot that already existed, a lost connection) the stream starts
+ * at the slot's position, before changes a fresh snapshot would already show: a row read now and
+ * then an older change replayed would send that row back in time. So keyed tables are then left to
+ * be read in chunks while streaming ({@link IncrementalSnapshot}); only tables without a key, which
+ * no consumer can follow by key, are read here under a fresh snapshot (as all are before PostgreSQL
+ * 14, which sends the stream no watermarks).
  *
  * <p>Tables are started in name order, {@code snapshot.max.threads} at a time, each read in key
  * order with a server-side cursor, so memory holds one fetch per thread at most. Rows are handed
@@ -49,6 +57,13 @@ final class Snapshotter {
 
     /** Where the snapshot's view comes from. */
     record Source(String exportedSnapshot, long lsn) { }
+
+    /** Takes tables to read in chunks while streaming, each with the key to continue after (null: from the start). */
+    @FunctionalInterface
+    interface ChunkedRest {
+        /** Returns the progress every offset carries from then on. */
+        IncrementalProgress take(Map<String, String> tables);
+    }
 
     /** A captured table by its schema and name, which may both contain dots. */
     record Table(String schema, String name) {
@@ -69,6 +84,7 @@ final class Snapshotter {
     private SnapshotFrontier frontier;
     private Map<String, Table> captured;
     private Pending pending;
+    private IncrementalProgress chunked;
     private volatile SourceOffset handedOver;
 
     /** A row not handed over yet: its record is built once it is known whether it is the last. */
@@ -94,12 +110,14 @@ final class Snapshotter {
      *
      * @param resumeFrom the offset of the last snapshot row Connect holds; null to start from the first table
      * @param opened     called once the snapshot is imported (the exporting connection may close then)
+     * @param rest       where keyed tables go when the snapshot is not the slot's own; null when nothing streams
      * @return the offset of the last record handed over, or {@code resumeFrom} when there was none
      */
-    SourceOffset run(Source source, SourceOffset resumeFrom, Runnable opened, RecordSink sink)
+    SourceOffset run(Source source, SourceOffset resumeFrom, Runnable opened, RecordSink sink, ChunkedRest rest)
             throws SQLException, InterruptedException {
         handedOver = resumeFrom;
         pending = null;
+        chunked = resumeFrom == null ? null : resumeFrom.incremental();
         frontier = new SnapshotFrontier(resumeFrom == null ? null : resumeFrom.snapshot());
         List<Connection> connections = new ArrayList<>();
         ExecutorService workers = null;
@@ -109,6 +127,13 @@ final class Snapshotter {
             captured = tables(first);
             List<String> tables = new ArrayList<>(captured.keySet());
             Map<String, String> remaining = frontier.remaining(tables);
+            if (source.exportedSnapshot() == null && rest != null) {
+                handOffKeyed(first, remaining, rest);
+                if (remaining.isEmpty()) {
+                    opened.run();
+                    return handedOver;
+                }
+            }
             int threads = Math.max(1, Math.min(config.snapshotMaxThreads(), remaining.size()));
             String shared = source.exportedSnapshot();
             if (threads > 1 && shared == null) {
@@ -122,8 +147,7 @@ final class Snapshotter {
             Transaction tx = new Transaction(0, lsn, System.currentTimeMillis() * 1000);
             metrics.snapshotStarted(tables.size(), tables.size() - remaining.size());
             log.info("Snapshot of {} tables ({}) with {} thread(s) {}", remaining.size(), remaining.keySet(), threads,
-                    source.exportedSnapshot() != null ? "under the new slot's exported snapshot"
-                            : "under a fresh snapshot; changes since the slot's position are replayed after it");
+                    source.exportedSnapshot() != null ? "under the new slot's exported snapshot" : "under a fresh snapshot");
             workers = Executors.newFixedThreadPool(threads, r -> {
                 Thread t = new Thread(r, "pgcdc-snapshot-" + config.slotName());
                 t.setDaemon(true);
@@ -159,6 +183,27 @@ final class Snapshotter {
                     // nothing was written; the transaction ends with the connection
                 }
             }
+        }
+    }
+
+    /** Leaves the keyed tables of {@code remaining} to {@code rest}, and takes them out of it. */
+    private void handOffKeyed(Connection c, Map<String, String> remaining, ChunkedRest rest) throws SQLException {
+        if (!c.unwrap(BaseConnection.class).haveMinimumServerVersion(ServerVersion.v14)) {
+            log.warn("Snapshot of {} under a fresh snapshot: PostgreSQL before 14 sends no watermarks to read them in "
+                    + "chunks while streaming, so changes replayed from the slot's position after them may show rows "
+                    + "older than they were read", remaining.keySet());
+            return;
+        }
+        Map<String, String> keyed = new LinkedHashMap<>();
+        for (Map.Entry<String, String> table : remaining.entrySet()) {
+            if (SnapshotTable.describe(c, captured.get(table.getKey()), schemas, catalog).keyed()) {
+                keyed.put(table.getKey(), table.getValue());
+            }
+        }
+        if (!keyed.isEmpty()) {
+            chunked = rest.take(keyed);
+            frontier.handOff(keyed.keySet());
+            remaining.keySet().removeAll(keyed.keySet());
         }
     }
 
@@ -316,7 +361,7 @@ final class Snapshotter {
         pending = null;
         frontier.handedOver(p.table(), p.key());
         // Complete: in exactly-once mode a Kafka transaction may end after any snapshot row.
-        SourceOffset offset = new SourceOffset(p.position(), true, 0, frontier.progress(last));
+        SourceOffset offset = new SourceOffset(p.position(), true, 0, frontier.progress(last), chunked);
         sink.accept(p.build().apply(offset), p.bytes());
         handedOver = offset;
     }

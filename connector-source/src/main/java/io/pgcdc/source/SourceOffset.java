@@ -33,15 +33,21 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
     }
 
     /**
-     * A signalled snapshot under way while streaming: it outlives any record, so every offset
-     * carries it until it is done.
+     * A snapshot read in chunks while streaming (signalled, or what an initial snapshot had left when it
+     * resumed): it outlives any record, so every offset carries it until it is done.
      *
-     * @param tables  the tables still to read, the one being read first, as schema.table
-     * @param lastKey the last key of the first table read so far, {@link KeyText}-encoded; null before its first chunk
+     * @param tables    the tables still to read, the one being read first, as schema.table
+     * @param lastKey   the last key of the first table read so far, {@link KeyText}-encoded; null before its first chunk
+     * @param startKeys for tables after the first that an initial snapshot had started: the key to continue after
      */
-    public record IncrementalProgress(List<String> tables, String lastKey) {
+    public record IncrementalProgress(List<String> tables, String lastKey, Map<String, String> startKeys) {
         public IncrementalProgress {
             tables = List.copyOf(tables);
+            startKeys = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(startKeys));
+        }
+
+        public IncrementalProgress(List<String> tables, String lastKey) {
+            this(tables, lastKey, Map.of());
         }
     }
 
@@ -70,6 +76,7 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
     static final String SNAPSHOT_DONE = "snapshot_done";
     static final String INCREMENTAL_TABLES = "incremental_tables";
     static final String INCREMENTAL_KEY = "incremental_key";
+    static final String INCREMENTAL_START_KEYS = "incremental_start_keys";
 
     static final String PARTITION_DATABASE = "database";
     static final String PARTITION_SLOT = "slot";
@@ -92,20 +99,28 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
         map.put(COMPLETE, complete);
         map.put(LSN_FLUSH, flushLsn);
         if (snapshot != null) {
-            List<String> keys = new java.util.ArrayList<>(snapshot.inFlight().size() * 2);
-            snapshot.inFlight().forEach((table, key) -> {
-                keys.add(table);
-                keys.add(key);
-            });
             map.put(SNAPSHOT_TABLE, snapshot.frontier());
-            map.put(SNAPSHOT_KEYS, KeyText.encode(keys));
+            map.put(SNAPSHOT_KEYS, KeyText.encode(pairs(snapshot.inFlight())));
             map.put(SNAPSHOT_DONE, snapshot.done());
         }
         if (incremental != null) {
             map.put(INCREMENTAL_TABLES, KeyText.encode(incremental.tables()));
             map.put(INCREMENTAL_KEY, incremental.lastKey());
+            if (!incremental.startKeys().isEmpty()) {
+                map.put(INCREMENTAL_START_KEYS, KeyText.encode(pairs(incremental.startKeys())));
+            }
         }
         return map;
+    }
+
+    /** Table, key, table, key ...: how a map of keys by table is stored. */
+    private static List<String> pairs(Map<String, String> keys) {
+        List<String> pairs = new java.util.ArrayList<>(keys.size() * 2);
+        keys.forEach((table, key) -> {
+            pairs.add(table);
+            pairs.add(key);
+        });
+        return pairs;
     }
 
     /** Whether a record's offset closes its transaction. */
@@ -120,11 +135,12 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
         }
         try {
             SnapshotProgress snapshot = map.get(SNAPSHOT_TABLE) instanceof String frontier
-                    ? new SnapshotProgress(frontier, inFlight((String) map.get(SNAPSHOT_KEYS)),
+                    ? new SnapshotProgress(frontier, keysByTable((String) map.get(SNAPSHOT_KEYS)),
                     Boolean.TRUE.equals(map.get(SNAPSHOT_DONE)))
                     : null;
             IncrementalProgress incremental = map.get(INCREMENTAL_TABLES) instanceof String tables
-                    ? new IncrementalProgress(KeyText.decode(tables), (String) map.get(INCREMENTAL_KEY))
+                    ? new IncrementalProgress(KeyText.decode(tables), (String) map.get(INCREMENTAL_KEY),
+                    map.get(INCREMENTAL_START_KEYS) instanceof String keys ? keysByTable(keys) : Map.of())
                     : null;
             return new SourceOffset(new ChangePosition(number(map, LSN_COMMIT), (int) number(map, CHANGE),
                     (int) number(map, PART)), Boolean.TRUE.equals(map.get(COMPLETE)), number(map, LSN_FLUSH), snapshot,
@@ -135,13 +151,13 @@ public record SourceOffset(ChangePosition position, boolean complete, long flush
         }
     }
 
-    private static Map<String, String> inFlight(String encoded) {
-        List<String> keys = KeyText.decode(encoded);
-        Map<String, String> inFlight = new java.util.TreeMap<>();
-        for (int i = 0; i + 1 < keys.size(); i += 2) {
-            inFlight.put(keys.get(i), keys.get(i + 1));
+    private static Map<String, String> keysByTable(String encoded) {
+        List<String> pairs = KeyText.decode(encoded);
+        Map<String, String> keys = new java.util.TreeMap<>();
+        for (int i = 0; i + 1 < pairs.size(); i += 2) {
+            keys.put(pairs.get(i), pairs.get(i + 1));
         }
-        return inFlight;
+        return keys;
     }
 
     private static long number(Map<String, ?> map, String key) {

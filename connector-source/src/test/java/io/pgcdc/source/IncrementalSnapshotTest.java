@@ -159,4 +159,31 @@ class IncrementalSnapshotTest {
                 SourceOffset.fromMap(out.get(0).sourceOffset()), (r, b) -> { }, new SourceMetrics());
         assertEquals("public.t", resumed.incremental().table(), "a restarted task continues the snapshot");
     }
+
+    @Test
+    void tablesAnInitialSnapshotLeftAreReadEachFromWhereItGotEvenAcrossARestart() throws Exception {
+        message(T);
+        Map<String, String> left = new java.util.LinkedHashMap<>();
+        left.put("public.t", "k1");
+        left.put("public.u", "k2");
+        left.put("public.v", null);
+        emitter.resumeInChunks(left);
+        IncrementalSnapshot incremental = emitter.incremental();
+        assertEquals("public.t", incremental.table());
+        assertEquals("k1", incremental.lastKey());
+        assertEquals(List.of(), incremental.resume(Map.of("public.t", "k0")), "a table already queued keeps its progress");
+        assertEquals("k1", incremental.lastKey());
+
+        IncrementalSnapshot resumed = new IncrementalSnapshot(
+                SourceOffset.fromMap(new SourceOffset(new ChangePosition(lsn, 0, 0), true, 0, null, incremental.progress())
+                        .toMap()).incremental());
+        for (IncrementalSnapshot s : List.of(incremental, resumed)) {
+            s.skipTable();
+            assertEquals("public.u", s.table());
+            assertEquals("k2", s.lastKey(), "the second table continues after its own key");
+            s.skipTable();
+            assertEquals("public.v", s.table());
+            assertNull(s.lastKey());
+        }
+    }
 }

@@ -43,6 +43,11 @@ public final class ForkedConnectCluster implements AutoCloseable {
     }
 
     public ForkedConnectWorker startWorker() throws Exception {
+        return startWorker(Map.of());
+    }
+
+    /** A worker with {@code extra} on top of the cluster's settings (say, offsets flushed only at long intervals). */
+    public ForkedConnectWorker startWorker(Map<String, String> extra) throws Exception {
         Map<String, String> props = new HashMap<>();
         props.put("group.id", name);
         props.put("config.storage.topic", name + "-configs");
@@ -53,6 +58,7 @@ public final class ForkedConnectCluster implements AutoCloseable {
         props.put("scheduled.rebalance.max.delay.ms", "2000");
         props.put("task.shutdown.graceful.timeout.ms", "30000");
         props.putAll(workerProps);
+        props.putAll(extra);
         ForkedConnectWorker worker = ForkedConnectWorker.start(kafka.bootstrapServers(), "512m",
                 Path.of("target", name + "-workers"), props);
         workers.add(worker);
@@ -65,7 +71,7 @@ public final class ForkedConnectCluster implements AutoCloseable {
         try {
             List<Future<ForkedConnectWorker>> starting = new ArrayList<>();
             for (int i = 0; i < count; i++) {
-                starting.add(starter.submit(this::startWorker));
+                starting.add(starter.submit(() -> startWorker()));
             }
             List<ForkedConnectWorker> started = new ArrayList<>();
             for (Future<ForkedConnectWorker> worker : starting) {
@@ -104,6 +110,15 @@ public final class ForkedConnectCluster implements AutoCloseable {
             return found[0] != null;
         });
         return found[0];
+    }
+
+    /** Kills every live worker (SIGKILL): the next worker started is the only one, and runs every task. */
+    public void killWorkers() throws InterruptedException {
+        for (ForkedConnectWorker worker : List.copyOf(workers)) {
+            if (worker.isAlive()) {
+                worker.kill();
+            }
+        }
     }
 
     @Override
