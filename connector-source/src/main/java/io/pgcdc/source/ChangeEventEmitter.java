@@ -266,14 +266,17 @@ public final class ChangeEventEmitter {
             return;
         }
         TupleData old = update.oldTuple();
-        if (old != null && table.keySchema() != null && !table.sameKey(old, update.newTuple())) {
+        // A whole old row (REPLICA IDENTITY FULL) holds the values of large columns the update left alone.
+        TupleData after = old != null && !update.oldIsKeyOnly() ? update.newTuple().withUnchangedFrom(old)
+                : update.newTuple();
+        if (old != null && table.keySchema() != null && !table.sameKey(old, after)) {
             // The key changed: as Debezium does, a delete of the old key and a create of the new one,
             // so that keyed consumers and compacted topics do not keep the old row.
             emitDelete(table, ordinal, 0, old, lsn, bytes);
-            emitChange(table, "c", ordinal, 2, null, update.newTuple(), update.newTuple(), lsn, bytes);
+            emitChange(table, "c", ordinal, 2, null, after, after, lsn, bytes);
             return;
         }
-        emitChange(table, "u", ordinal, 0, old, update.newTuple(), update.newTuple(), lsn, bytes);
+        emitChange(table, "u", ordinal, 0, old, after, after, lsn, bytes);
     }
 
     private void emitDelete(TableSchema table, int ordinal, int part, TupleData old, long lsn, long bytes)

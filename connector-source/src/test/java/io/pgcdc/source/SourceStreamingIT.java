@@ -505,6 +505,30 @@ class SourceStreamingIT {
     }
 
     @Test
+    void underReplicaIdentityFullAnUnchangedLargeValueIsTakenFromTheOldRow() throws Exception {
+        pg.execute(DB, "CREATE TABLE full_docs (id int PRIMARY KEY, title text, body text)",
+                "ALTER TABLE full_docs ALTER body SET STORAGE EXTERNAL", "ALTER TABLE full_docs REPLICA IDENTITY FULL");
+        connect.configureConnector("fulltoast", sourceConfig(pg, DB, "fulltoast", "public\\.full_docs"));
+        awaitRunning(connect, "fulltoast");
+        pg.execute(DB, "INSERT INTO full_docs VALUES (1, 'a', repeat('b', 20000))",
+                "UPDATE full_docs SET title = 'c' WHERE id = 1", "UPDATE full_docs SET id = 2 WHERE id = 1");
+        try (TopicReader reader = new TopicReader(connect.kafka(), "fulltoast\\.public\\.full_docs")) {
+            List<Message> records = reader.readUntil(TIMEOUT, "insert, update, and the key change's delete, tombstone "
+                    + "and create", m -> m.size() >= 5);
+            JsonNode update = records.get(1).value();
+            assertEquals("u", update.get("op").asText());
+            assertEquals("b".repeat(20000), update.get("after").get("body").asText());
+            assertTrue(update.get("source").get("unchanged_toast").isNull());
+            JsonNode moved = records.get(4).value();
+            assertEquals("c", moved.get("op").asText());
+            assertEquals(2, moved.get("after").get("id").asInt());
+            assertEquals("b".repeat(20000), moved.get("after").get("body").asText(), "the new key's row is whole");
+            assertTrue(moved.get("source").get("unchanged_toast").isNull());
+        }
+        connect.deleteConnector("fulltoast");
+    }
+
+    @Test
     void slotDroppedBehindTheConnectorsBackIsAClearError() throws Exception {
         pg.execute(DB, "CREATE TABLE dropped_t (id int PRIMARY KEY)");
         Map<String, String> config = sourceConfig(pg, DB, "dropped", "public\\.dropped_t");

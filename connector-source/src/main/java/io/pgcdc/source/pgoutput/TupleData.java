@@ -26,6 +26,24 @@ public final class TupleData {
         return new TupleData(kinds, values);
     }
 
+    /**
+     * This row with each unchanged TOAST column taken from {@code old}, where {@code old} (a whole old row, as
+     * REPLICA IDENTITY FULL sends) has it; this row itself when nothing is to take.
+     */
+    public TupleData withUnchangedFrom(TupleData old) {
+        TupleData filled = this;
+        for (int i = 0; i < kinds.length && i < old.size(); i++) {
+            if (kinds[i] == UNCHANGED_TOAST && old.kind(i) != UNCHANGED_TOAST) {
+                if (filled == this) {
+                    filled = new TupleData(kinds.clone(), values.clone());
+                }
+                filled.kinds[i] = old.kind(i);
+                filled.values[i] = old.text(i);
+            }
+        }
+        return filled;
+    }
+
     public int size() {
         return kinds.length;
     }
