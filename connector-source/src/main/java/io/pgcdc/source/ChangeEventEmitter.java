@@ -302,9 +302,11 @@ public final class ChangeEventEmitter {
         if (isResumed(position)) {
             return;
         }
-        Struct beforeRow = before == null ? null : table.row(before);
-        Struct afterRow = after == null ? null : table.row(after);
+        List<String> unconvertible = new ArrayList<>(0);
+        Struct beforeRow = before == null ? null : table.row(before, unconvertible);
+        Struct afterRow = after == null ? null : table.row(after, unconvertible);
         Struct key = keySource == null ? null : table.keyOf(keySource == after ? afterRow : beforeRow);
+        UnconvertibleValues.report(table, key, unconvertible, metrics);
         List<String> unchanged = after == null ? List.of() : table.unchangedToast(after);
         Transaction t = tx;
         Struct block = transactionMetadata ? records.transactionBlock(t, totalOrder, tableOrder) : null;
@@ -463,8 +465,10 @@ public final class ChangeEventEmitter {
             }
             SourceOffset offset = new SourceOffset(position, true, flush, null,
                     left == 0 ? incremental.progress() : incremental.progressAt(entry.getKey()));
-            Struct row = schema.row(TupleData.ofText(entry.getValue()));
+            List<String> unconvertible = new ArrayList<>(0);
+            Struct row = schema.row(TupleData.ofText(entry.getValue()), unconvertible);
             Struct key = schema.keyOf(row);
+            UnconvertibleValues.report(schema, key, unconvertible, metrics);
             long bytes = 256;
             for (String value : entry.getValue()) {
                 bytes += value == null ? 0 : value.length();

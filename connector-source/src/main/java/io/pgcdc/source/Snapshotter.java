@@ -335,8 +335,10 @@ final class Snapshotter {
     /** Converts a row outside the lock: threads convert in parallel, and only hand over one at a time. */
     private Pending row(SnapshotTable table, String[] values, Transaction tx) {
         TableSchema schema = table.schema();
-        Struct row = schema.row(TupleData.ofText(values));
+        List<String> unconvertible = new ArrayList<>(0);
+        Struct row = schema.row(TupleData.ofText(values), unconvertible);
         Struct key = schema.keySchema() == null ? null : schema.keyOf(row);
+        UnconvertibleValues.report(schema, key, unconvertible, metrics);
         long bytes = 256;
         for (String value : values) {
             bytes += value == null ? 0 : value.length();

@@ -33,6 +33,7 @@ public final class SourceMetrics implements SourceMetricsMBean {
     private final LongAdder deletes = new LongAdder();
     private final LongAdder truncates = new LongAdder();
     private final LongAdder reconnects = new LongAdder();
+    private final LongAdder unconvertibleValues = new LongAdder();
     private volatile long inFlightXid = -1;
     private volatile long inFlightChanges;
     private volatile long largestTransaction;
@@ -96,6 +97,10 @@ public final class SourceMetrics implements SourceMetricsMBean {
 
     void reconnected() {
         reconnects.increment();
+    }
+
+    void unconvertibleValues(int count) {
+        unconvertibleValues.add(count);
     }
 
     void slot(SlotState state, long nowMs) {
@@ -261,6 +266,11 @@ public final class SourceMetrics implements SourceMetricsMBean {
     @Override
     public long getReconnects() {
         return reconnects.sum();
+    }
+
+    @Override
+    public long getUnconvertibleValues() {
+        return unconvertibleValues.sum();
     }
 
     @Override

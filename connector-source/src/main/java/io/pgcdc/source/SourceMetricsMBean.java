@@ -57,6 +57,9 @@ public interface SourceMetricsMBean {
     /** Replication connections re-established after a loss. */
     long getReconnects();
 
+    /** Values sent as null because their column's Connect type cannot hold them (each one logged). */
+    long getUnconvertibleValues();
+
     /** When the server's slot figures were last read (epoch ms; 0: not yet). */
     long getSlotCheckedTimestampMs();
 

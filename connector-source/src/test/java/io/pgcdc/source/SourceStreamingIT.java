@@ -529,6 +529,32 @@ class SourceStreamingIT {
     }
 
     @Test
+    void aValueItsConnectTypeCannotHoldIsSentAsNullCountedAndTheStreamGoesOn() throws Exception {
+        pg.execute(DB, "CREATE TABLE odd_values (id int PRIMARY KEY, amount numeric(10,2), grid int[])",
+                "INSERT INTO odd_values VALUES (1, 'NaN', '{1,2}')");
+        connect.configureConnector("odd", sourceConfig(pg, DB, "odd", "public\\.odd_values"));
+        awaitRunning(connect, "odd");
+        pg.execute(DB, "INSERT INTO odd_values VALUES (2, 1.50, '{{1,2},{3,4}}')",
+                "INSERT INTO odd_values VALUES (3, 'NaN', '{5}')", "INSERT INTO odd_values VALUES (4, 2.25, '{6}')");
+        try (TopicReader reader = new TopicReader(connect.kafka(), "odd\\.public\\.odd_values")) {
+            List<Message> records = reader.readUntil(TIMEOUT, "the snapshot row and three streamed rows", m -> m.size() >= 4);
+            JsonNode snapshotted = records.get(0).value().get("after");
+            assertTrue(snapshotted.get("amount").isNull(), "NaN has no Decimal");
+            assertEquals(2, snapshotted.get("grid").size());
+            JsonNode twoDimensional = records.get(1).value().get("after");
+            assertFalse(twoDimensional.get("amount").isNull());
+            assertTrue(twoDimensional.get("grid").isNull(), "a 2-D array has no place in a 1-D schema");
+            assertTrue(records.get(2).value().get("after").get("amount").isNull());
+            assertFalse(records.get(3).value().get("after").get("amount").isNull(), "the stream goes on");
+        }
+        assertEquals("RUNNING", connect.connectorStatus("odd").tasks().get(0).state());
+        Object counted = java.lang.management.ManagementFactory.getPlatformMBeanServer().getAttribute(
+                new ObjectName("io.pgcdc:type=source-task-metrics,connector=odd,task=0"), "UnconvertibleValues");
+        assertEquals(3L, counted);
+        connect.deleteConnector("odd");
+    }
+
+    @Test
     void slotDroppedBehindTheConnectorsBackIsAClearError() throws Exception {
         pg.execute(DB, "CREATE TABLE dropped_t (id int PRIMARY KEY)");
         Map<String, String> config = sourceConfig(pg, DB, "dropped", "public\\.dropped_t");

@@ -118,15 +118,41 @@ public final class TableSchema {
 
     /** The row as a Struct; unchanged TOAST columns stay null and are named by {@link #unchangedToast}. */
     public Struct row(TupleData tuple) {
+        return row(tuple, null);
+    }
+
+    /**
+     * The row as a Struct. A value outside the key that its column's Connect type cannot hold (say NaN in a
+     * numeric read as a Decimal) is left null and described in {@code unconvertible}, rather than failing the
+     * row; without that list, and always for a key column, it fails the row.
+     */
+    public Struct row(TupleData tuple, List<String> unconvertible) {
         checkWidth(tuple);
         Struct row = new Struct(rowSchema);
         List<Field> fields = rowSchema.fields();
         for (int i = 0; i < columnNames.length; i++) {
-            if (!tuple.isUnchangedToast(i)) {
+            if (tuple.isUnchangedToast(i)) {
+                continue;
+            }
+            try {
                 row.put(fields.get(i), convert(tuple, i));
+            } catch (IllegalArgumentException e) {
+                if (unconvertible == null || isKey(i)) {
+                    throw e;
+                }
+                unconvertible.add(e.getMessage());
             }
         }
         return row;
+    }
+
+    private boolean isKey(int column) {
+        for (int key : keyColumns) {
+            if (key == column) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Names of the columns marked unchanged TOAST in a tuple; empty in the common case. */

@@ -4,16 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 
 import org.apache.kafka.connect.data.Field;
+import org.apache.kafka.connect.data.Struct;
 import org.junit.jupiter.api.Test;
 
 import io.pgcdc.source.SourceConfig.DecimalHandling;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Relation;
 import io.pgcdc.source.pgoutput.PgOutputMessage.Relation.Column;
+import io.pgcdc.source.pgoutput.TupleData;
 
 class TableSchemaBuilderTest {
 
@@ -86,5 +91,26 @@ class TableSchemaBuilderTest {
                 Set::of, types());
         assertEquals(spaced.envelopeSchema(), renamed.envelopeSchema());
         assertEquals("user_s", renamed.tableName(), "a renamed table");
+    }
+
+    @Test
+    void aValueItsTypeCannotHoldIsLeftNullAndDescribedUnlessItIsTheKey() {
+        PgType numeric = new PgType(1700, "pg_catalog", "numeric", 'b', 'N', 0, 0, -1);
+        int tenTwo = ((10 << 16) | 2) + 4;
+        Relation relation = new Relation(1, "public", "prices", 'd', List.of(
+                new Column("id", 1700, tenTwo, true), new Column("amount", 1700, tenTwo, false)));
+        TableSchema schema = builder.build(relation, () -> Set.of("id"), oid -> numeric);
+        List<String> unconvertible = new ArrayList<>();
+        Struct row = schema.row(
+                TupleData.ofText(new String[] {"1.00", "NaN"}), unconvertible);
+        assertNull(row.get("amount"));
+        assertEquals(1, unconvertible.size());
+        assertTrue(unconvertible.get(0).contains("\"amount\" of public.prices (value 'NaN')")
+                && unconvertible.get(0).contains("decimal.handling.mode"), unconvertible.get(0));
+        assertThrows(IllegalArgumentException.class, () -> schema.row(
+                TupleData.ofText(new String[] {"NaN", "1.00"}), unconvertible),
+                "a record without its key would be worse than a failed task");
+        assertThrows(IllegalArgumentException.class, () -> schema.row(
+                TupleData.ofText(new String[] {"1.00", "NaN"})), "no list: the row fails");
     }
 }
