@@ -266,9 +266,10 @@ public final class ChangeEventEmitter {
             return;
         }
         TupleData old = update.oldTuple();
-        // A whole old row (REPLICA IDENTITY FULL) holds the values of large columns the update left alone.
-        TupleData after = old != null && !update.oldIsKeyOnly() ? update.newTuple().withUnchangedFrom(old)
-                : update.newTuple();
+        // A whole old row (REPLICA IDENTITY FULL) holds the values of large columns the update left alone; a key-only
+        // one, sent for an unchanged key stored out of line, holds that key, which the new row lacks.
+        TupleData after = old == null ? update.newTuple() : update.oldIsKeyOnly()
+                ? update.newTuple().withUnchangedFrom(old, table.keyColumnIndexes()) : update.newTuple().withUnchangedFrom(old);
         if (old != null && table.keySchema() != null && !table.sameKey(old, after)) {
             // The key changed: as Debezium does, a delete of the old key and a create of the new one,
             // so that keyed consumers and compacted topics do not keep the old row.

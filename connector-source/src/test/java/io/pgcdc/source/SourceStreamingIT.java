@@ -555,6 +555,25 @@ class SourceStreamingIT {
     }
 
     @Test
+    void anUpdateThatLeavesAnOutOfLineKeyAloneKeepsItsKey() throws Exception {
+        String longKey = "k".repeat(2500); // stored out of line (EXTERNAL), still short enough for the index
+        pg.execute(DB, "CREATE TABLE long_keys (k text PRIMARY KEY, v int)", "ALTER TABLE long_keys ALTER k SET STORAGE EXTERNAL");
+        connect.configureConnector("longkeys", sourceConfig(pg, DB, "longkeys", "public\\.long_keys"));
+        awaitRunning(connect, "longkeys");
+        pg.execute(DB, "INSERT INTO long_keys VALUES ('" + longKey + "', 1)", "UPDATE long_keys SET v = 2",
+                "INSERT INTO long_keys VALUES ('short', 3)");
+        try (TopicReader reader = new TopicReader(connect.kafka(), "longkeys\\.public\\.long_keys")) {
+            List<Message> records = reader.readUntil(TIMEOUT, "insert, update, insert", m -> m.size() >= 3);
+            JsonNode update = records.get(1).value();
+            assertEquals("u", update.get("op").asText());
+            assertEquals(longKey, records.get(1).key().get("k").asText());
+            assertEquals(longKey, update.get("after").get("k").asText());
+            assertEquals(2, update.get("after").get("v").asInt());
+        }
+        connect.deleteConnector("longkeys");
+    }
+
+    @Test
     void slotDroppedBehindTheConnectorsBackIsAClearError() throws Exception {
         pg.execute(DB, "CREATE TABLE dropped_t (id int PRIMARY KEY)");
         Map<String, String> config = sourceConfig(pg, DB, "dropped", "public\\.dropped_t");

@@ -1,5 +1,7 @@
 package io.pgcdc.source.pgoutput;
 
+import java.util.List;
+
 /**
  * The columns of one row as pgoutput sent them. A column is null, unchanged TOAST
  * (not sent: its value is unknown, not null) or text.
@@ -33,14 +35,30 @@ public final class TupleData {
     public TupleData withUnchangedFrom(TupleData old) {
         TupleData filled = this;
         for (int i = 0; i < kinds.length && i < old.size(); i++) {
-            if (kinds[i] == UNCHANGED_TOAST && old.kind(i) != UNCHANGED_TOAST) {
-                if (filled == this) {
-                    filled = new TupleData(kinds.clone(), values.clone());
-                }
-                filled.kinds[i] = old.kind(i);
-                filled.values[i] = old.text(i);
-            }
+            filled = filled.takeUnchanged(old, i);
         }
+        return filled;
+    }
+
+    /**
+     * This row with each of {@code columns} that is unchanged TOAST taken from {@code old}: a key-only old row
+     * holds the key columns (the server sends it when the key is stored out of line), nothing else.
+     */
+    public TupleData withUnchangedFrom(TupleData old, List<Integer> columns) {
+        TupleData filled = this;
+        for (int column : columns) {
+            filled = filled.takeUnchanged(old, column);
+        }
+        return filled;
+    }
+
+    private TupleData takeUnchanged(TupleData old, int column) {
+        if (kinds[column] != UNCHANGED_TOAST || column >= old.size() || old.kind(column) == UNCHANGED_TOAST) {
+            return this;
+        }
+        TupleData filled = new TupleData(kinds.clone(), values.clone());
+        filled.kinds[column] = old.kind(column);
+        filled.values[column] = old.text(column);
         return filled;
     }
 
