@@ -73,6 +73,8 @@ public final class ChangeEventEmitter {
     private final IncrementalSnapshot incremental;
     private final List<Signal.ExecuteSnapshot> signalsInTransaction = new ArrayList<>();
     private String watermarkInTransaction;
+    /** Values of the row being converted that their columns' types cannot hold; empty between rows. */
+    private final List<String> unconvertible = new ArrayList<>();
 
     private final long quietAfterNanos;
     private long lastCommitNanos = System.nanoTime();
@@ -303,7 +305,6 @@ public final class ChangeEventEmitter {
         if (isResumed(position)) {
             return;
         }
-        List<String> unconvertible = new ArrayList<>(0);
         Struct beforeRow = before == null ? null : table.row(before, unconvertible);
         Struct afterRow = after == null ? null : table.row(after, unconvertible);
         Struct key = keySource == null ? null : table.keyOf(keySource == after ? afterRow : beforeRow);
@@ -466,7 +467,6 @@ public final class ChangeEventEmitter {
             }
             SourceOffset offset = new SourceOffset(position, true, flush, null,
                     left == 0 ? incremental.progress() : incremental.progressAt(entry.getKey()));
-            List<String> unconvertible = new ArrayList<>(0);
             Struct row = schema.row(TupleData.ofText(entry.getValue()), unconvertible);
             Struct key = schema.keyOf(row);
             UnconvertibleValues.report(schema, key, unconvertible, metrics);

@@ -311,11 +311,12 @@ final class Snapshotter {
         }
         long rows = 0;
         long nextLog = System.nanoTime() + PROGRESS_LOG_INTERVAL_NANOS;
+        List<String> unconvertible = new ArrayList<>(); // one per table read, not one per row
         try (PreparedStatement ps = table.select(c, afterKey, 0)) {
             ps.setFetchSize(config.snapshotFetchSize());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    hand(row(table, table.values(rs), tx), sink);
+                    hand(row(table, table.values(rs), tx, unconvertible), sink);
                     rows++;
                     metrics.snapshotRow();
                     if (System.nanoTime() - nextLog > 0) {
@@ -333,9 +334,8 @@ final class Snapshotter {
     }
 
     /** Converts a row outside the lock: threads convert in parallel, and only hand over one at a time. */
-    private Pending row(SnapshotTable table, String[] values, Transaction tx) {
+    private Pending row(SnapshotTable table, String[] values, Transaction tx, List<String> unconvertible) {
         TableSchema schema = table.schema();
-        List<String> unconvertible = new ArrayList<>(0);
         Struct row = schema.row(TupleData.ofText(values), unconvertible);
         Struct key = schema.keySchema() == null ? null : schema.keyOf(row);
         UnconvertibleValues.report(schema, key, unconvertible, metrics);

@@ -20,6 +20,7 @@ final class UnconvertibleValues {
     private UnconvertibleValues() {
     }
 
+    /** Logs and counts {@code problems}, one row's, and empties the list for the next row. */
     static void report(TableSchema table, Struct key, List<String> problems, SourceMetrics metrics) {
         if (problems.isEmpty()) {
             return;
@@ -28,5 +29,6 @@ final class UnconvertibleValues {
         for (String problem : problems) {
             log.warn("Row of {}.{} with key {}: {}; sent as null", table.schemaName(), table.tableName(), key, problem);
         }
+        problems.clear();
     }
 }
