@@ -1,5 +1,7 @@
 package io.pgcdc.sink;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -109,9 +111,13 @@ final class BatchWriter implements AutoCloseable {
      */
     record TablePlan(TargetTable table, List<Rejected> rejected, List<Step> steps) { }
 
-    /** One statement's SQL for a group of rows: its chunks, and their parameters (null when not built). */
-    private record Step(List<String> columns, Statement statement, JsonFor json, List<List<RowChange>> chunks,
-                        List<JsonRows.Parameters> parameters) { }
+    /**
+     * One statement's SQL for a group of rows: its chunks, and their parameters (null when not built). An upsert
+     * under the ledger of deleted keys has a second statement, {@code unledgered}, for chunks none of whose rows
+     * is older than the table's latest delete: the ledger cannot hold a later delete of their keys.
+     */
+    private record Step(List<String> columns, Statement statement, Statement unledgered, JsonFor json,
+                        List<List<RowChange>> chunks, List<JsonRows.Parameters> parameters) { }
 
     /**
      * Reads a batch and plans the writing of each table whose description the catalog holds. Touches no
@@ -274,9 +280,43 @@ final class BatchWriter implements AutoCloseable {
         TablePlan plan = planned != null && planned.table() == table && !attempt.careful() ? planned
                 : plan(table, changes, !attempt.careful());
         attempt.rejected().addAll(plan.rejected());
-        for (Step step : plan.steps()) {
-            run(c, table, step, attempt);
+        BigInteger latestDelete = null;
+        if (plan.steps().stream().anyMatch(step -> step.unledgered() != null)) {
+            latestDelete = latestDelete(c, table);
         }
+        for (Step step : plan.steps()) {
+            run(c, table, step, latestDelete, attempt);
+        }
+    }
+
+    /**
+     * The latest position at which the ledger saw a key of the table deleted, or null, read in the batch's
+     * transaction before its upserts: those of rows at or after it skip the ledger. A delete another task commits
+     * meanwhile is of a key in another partition, which this batch does not hold (the statement's own look-up
+     * has the same window, from its snapshot to its end).
+     */
+    private BigInteger latestDelete(Connection c, TargetTable table) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(PgDialect.latestDelete(ledger))) {
+            ps.setString(1, table.ref().toString());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                BigDecimal latest = rs.getBigDecimal(1);
+                return latest == null ? null : latest.toBigInteger();
+            }
+        }
+    }
+
+    /** Whether no row of the chunk is older than the latest delete (a row without a position never meets the ledger). */
+    private static boolean noneBefore(List<RowChange> chunk, BigInteger latestDelete) {
+        if (latestDelete == null) {
+            return true;
+        }
+        for (RowChange row : chunk) {
+            if (row.position() != null && row.position().compareTo(latestDelete) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Plans a table's changes from its description; builds the statements' parameters when {@code withParameters}. */
@@ -336,8 +376,11 @@ final class BatchWriter implements AutoCloseable {
         List<Step> steps = new ArrayList<>();
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
             List<String> columns = group.getKey();
-            Statement upsert = upsert(PgDialect.upsert(table, columns, order, ledger), PgDialect.documents(table, columns));
-            steps.add(step(columns, upsert, group.getValue(),
+            List<String> documents = PgDialect.documents(table, columns);
+            Statement upsert = upsert(PgDialect.upsert(table, columns, order, ledger), documents);
+            Statement unledgered = ledger == null || order.writtenPosition() == null ? null
+                    : upsert(PgDialect.upsert(table, columns, order), documents);
+            steps.add(step(columns, upsert, unledgered, group.getValue(),
                     rows -> JsonRows.upserts(table, rows, columns, order.writtenPosition(), soft), withParameters));
         }
         if (!deletes.isEmpty()) {
@@ -347,12 +390,12 @@ final class BatchWriter implements AutoCloseable {
             if (soft == null && ledger != null && order.writtenPosition() != null) {
                 delete = remembered(delete, PgDialect.recordDeletes(table, ledger), keyDocuments);
             }
-            steps.add(step(table.keyColumns(), delete, deletes, rows -> JsonRows.deletes(table, rows), withParameters));
+            steps.add(step(table.keyColumns(), delete, null, deletes, rows -> JsonRows.deletes(table, rows), withParameters));
         }
         return new TablePlan(table, rejected, steps);
     }
 
-    private Step step(List<String> columns, Statement statement, List<RowChange> rows, JsonFor json,
+    private Step step(List<String> columns, Statement statement, Statement unledgered, List<RowChange> rows, JsonFor json,
                       boolean withParameters) {
         List<List<RowChange>> chunks = StatementChunks.of(rows, config.batchMaxRows(), StatementChunks.MAX_CHARS);
         List<JsonRows.Parameters> parameters = null;
@@ -362,7 +405,7 @@ final class BatchWriter implements AutoCloseable {
                 parameters.add(json.rows(chunk));
             }
         }
-        return new Step(columns, statement, json, chunks, parameters);
+        return new Step(columns, statement, unledgered, json, chunks, parameters);
     }
 
     /**
@@ -497,13 +540,16 @@ final class BatchWriter implements AutoCloseable {
         JsonRows.Parameters rows(List<RowChange> rows);
     }
 
-    private void run(Connection c, TargetTable table, Step step, Attempt attempt) throws SQLException {
+    private void run(Connection c, TargetTable table, Step step, BigInteger latestDelete, Attempt attempt)
+            throws SQLException {
         for (int i = 0; i < step.chunks().size(); i++) {
             List<RowChange> chunk = step.chunks().get(i);
+            Statement statement = step.unledgered() != null && noneBefore(chunk, latestDelete) ? step.unledgered()
+                    : step.statement();
             if (attempt.careful()) {
-                isolate(c, table, step.columns(), step.statement(), chunk, step.json(), attempt);
+                isolate(c, table, step.columns(), statement, chunk, step.json(), attempt);
             } else {
-                attempt.counts().add(step.statement().run(c, step.parameters().get(i), chunk.size()));
+                attempt.counts().add(statement.run(c, step.parameters().get(i), chunk.size()));
             }
         }
     }

@@ -162,6 +162,11 @@ final class PgDialect {
                 + "DO UPDATE SET position = greatest(l.position, excluded.position), deleted_at = excluded.deleted_at";
     }
 
+    /** The latest position at which a key of a target table (the parameter, as schema.table) was deleted, or null. */
+    static String latestDelete(TableRef ledger) {
+        return "SELECT max(position) FROM " + ledger.quoted() + " WHERE target = ?";
+    }
+
     /** The ledger of deleted keys, unless it exists (other tasks create it too), its index for purging and for upserts. */
     static List<String> createLedger(TableRef ledger) {
         return List.of("CREATE TABLE IF NOT EXISTS " + ledger.quoted() + " (target text NOT NULL, key text NOT NULL, "
