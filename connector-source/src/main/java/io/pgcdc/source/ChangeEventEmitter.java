@@ -236,7 +236,7 @@ public final class ChangeEventEmitter {
             int ordinal = nextOrdinal();
             TableSchema table = table(insert.relationId());
             if (table != null && emitsInserts) {
-                emitChange(table, "c", ordinal, 0, null, insert.newTuple(), insert.newTuple(), lsn, bytes);
+                emitChange(table, "c", ordinal, 0, null, insert.newTuple(), insert.newTuple(), null, lsn, bytes);
             }
         } else if (message instanceof Update update) {
             update(update, nextOrdinal(), lsn, bytes);
@@ -244,7 +244,7 @@ public final class ChangeEventEmitter {
             int ordinal = nextOrdinal();
             TableSchema table = table(delete.relationId());
             if (table != null && emitsDeletes) {
-                emitDelete(table, ordinal, 0, delete.oldTuple(), lsn, bytes);
+                emitDelete(table, ordinal, 0, delete.oldTuple(), null, lsn, bytes);
             }
         } else if (message instanceof Truncate truncate) {
             truncate(truncate, nextOrdinal(), lsn, bytes);
@@ -273,18 +273,25 @@ public final class ChangeEventEmitter {
         TupleData after = old == null ? update.newTuple() : update.oldIsKeyOnly()
                 ? update.newTuple().withUnchangedFrom(old, table.keyColumnIndexes()) : update.newTuple().withUnchangedFrom(old);
         if (old != null && table.keySchema() != null && !table.sameKey(old, after)) {
-            // The key changed: as Debezium does, a delete of the old key and a create of the new one,
-            // so that keyed consumers and compacted topics do not keep the old row.
-            emitDelete(table, ordinal, 0, old, lsn, bytes);
-            emitChange(table, "c", ordinal, 2, null, after, after, lsn, bytes);
+            // The key changed: as Debezium does, a delete of the old key and a create of the new one, so that keyed
+            // consumers and compacted topics do not keep the old row. Each names the other's key in a header, under
+            // Debezium's names: under the default replica identity the create lacks the large values the update left
+            // alone, which a consumer keeps by moving the old key's row to the new key.
+            OtherKey newKey = new OtherKey(ChangeRecordFactory.NEW_KEY_HEADER, table.key(after));
+            OtherKey oldKey = new OtherKey(ChangeRecordFactory.OLD_KEY_HEADER, table.key(old));
+            emitDelete(table, ordinal, 0, old, newKey, lsn, bytes);
+            emitChange(table, "c", ordinal, 2, null, after, after, oldKey, lsn, bytes);
             return;
         }
-        emitChange(table, "u", ordinal, 0, old, after, after, lsn, bytes);
+        emitChange(table, "u", ordinal, 0, old, after, after, null, lsn, bytes);
     }
 
-    private void emitDelete(TableSchema table, int ordinal, int part, TupleData old, long lsn, long bytes)
+    /** The key on the other side of a key change, and the header that carries it. */
+    private record OtherKey(String header, Struct key) { }
+
+    private void emitDelete(TableSchema table, int ordinal, int part, TupleData old, OtherKey newKey, long lsn, long bytes)
             throws InterruptedException {
-        emitChange(table, "d", ordinal, part, old, null, old, lsn, bytes);
+        emitChange(table, "d", ordinal, part, old, null, old, newKey, lsn, bytes);
         if (tombstones && table.keySchema() != null) {
             Struct key = table.key(old);
             Transaction t = tx;
@@ -294,7 +301,7 @@ public final class ChangeEventEmitter {
     }
 
     private void emitChange(TableSchema table, String op, int ordinal, int part, TupleData before, TupleData after,
-                            TupleData keySource, long lsn, long bytes) throws InterruptedException {
+                            TupleData keySource, OtherKey otherKey, long lsn, long bytes) throws InterruptedException {
         ChangePosition position = new ChangePosition(tx.commitLsn(), ordinal, part);
         long totalOrder = ++eventCount;
         long tableOrder = transactionMetadata
@@ -312,8 +319,13 @@ public final class ChangeEventEmitter {
         List<String> unchanged = after == null ? List.of() : table.unchangedToast(after);
         Transaction t = tx;
         Struct block = transactionMetadata ? records.transactionBlock(t, totalOrder, tableOrder) : null;
-        emit(position, op, offset -> records.change(table, t, op, key, beforeRow, afterRow, unchanged, lsn, ordinal, block,
-                offset), bytes);
+        emit(position, op, offset -> {
+            SourceRecord record = records.change(table, t, op, key, beforeRow, afterRow, unchanged, lsn, ordinal, block, offset);
+            if (otherKey != null) {
+                record.headers().add(otherKey.header(), otherKey.key(), table.keySchema());
+            }
+            return record;
+        }, bytes);
     }
 
     private void truncate(Truncate truncate, int ordinal, long lsn, long bytes) throws InterruptedException {
@@ -327,7 +339,7 @@ public final class ChangeEventEmitter {
                 incremental.truncated(tx.xid());
             }
             if (table != null) {
-                emitChange(table, "t", ordinal, part, null, null, null, lsn, bytes);
+                emitChange(table, "t", ordinal, part, null, null, null, null, lsn, bytes);
             }
         }
     }

@@ -17,6 +17,10 @@ final class ChangeRecordFactory {
 
     static final String STATUS_BEGIN = "BEGIN";
     static final String STATUS_END = "END";
+    /** On a key change's delete: the new key. Debezium's name, which its JDBC sink and others know. */
+    static final String NEW_KEY_HEADER = "__debezium.newkey";
+    /** On a key change's create: the old key. */
+    static final String OLD_KEY_HEADER = "__debezium.oldkey";
 
     static final Schema TRANSACTION_KEY_SCHEMA = SchemaBuilder.struct().name("io.pgcdc.source.TransactionMetadataKey")
             .field("id", Schema.STRING_SCHEMA).build();
