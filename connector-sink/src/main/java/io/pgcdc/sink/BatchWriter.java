@@ -374,13 +374,21 @@ final class BatchWriter implements AutoCloseable {
         }
         String soft = config.deleteMode() == DeleteMode.SOFT ? config.softDeleteColumn() : null;
         List<Step> steps = new ArrayList<>();
+        // Rows move to their new keys first, so that the creates update them. Only where deletes remove rows:
+        // otherwise the old key's row stays, and the create's unchanged values are unknown.
+        List<RowChange> moves = config.deleteMode() == DeleteMode.DELETE ? KeyMoves.of(table, valid) : List.of();
+        if (!moves.isEmpty()) {
+            steps.add(step(table.keyColumns(), move(PgDialect.move(table, order)), null,
+                    KeyMoves.chunks(moves, table.keyColumns(), config.batchMaxRows()),
+                    rows -> JsonRows.moves(table, rows), withParameters));
+        }
         for (Map.Entry<List<String>, List<RowChange>> group : upserts.entrySet()) {
             List<String> columns = group.getKey();
             List<String> documents = PgDialect.documents(table, columns);
             Statement upsert = upsert(PgDialect.upsert(table, columns, order, ledger), documents);
             Statement unledgered = ledger == null || order.writtenPosition() == null ? null
                     : upsert(PgDialect.upsert(table, columns, order), documents);
-            steps.add(step(columns, upsert, unledgered, group.getValue(),
+            steps.add(step(columns, upsert, unledgered, chunks(group.getValue()),
                     rows -> JsonRows.upserts(table, rows, columns, order.writtenPosition(), soft), withParameters));
         }
         if (!deletes.isEmpty()) {
@@ -390,14 +398,17 @@ final class BatchWriter implements AutoCloseable {
             if (soft == null && ledger != null && order.writtenPosition() != null) {
                 delete = remembered(delete, PgDialect.recordDeletes(table, ledger), keyDocuments);
             }
-            steps.add(step(table.keyColumns(), delete, null, deletes, rows -> JsonRows.deletes(table, rows), withParameters));
+            steps.add(step(table.keyColumns(), delete, null, chunks(deletes), rows -> JsonRows.deletes(table, rows), withParameters));
         }
         return new TablePlan(table, rejected, steps);
     }
 
-    private Step step(List<String> columns, Statement statement, Statement unledgered, List<RowChange> rows, JsonFor json,
-                      boolean withParameters) {
-        List<List<RowChange>> chunks = StatementChunks.of(rows, config.batchMaxRows(), StatementChunks.MAX_CHARS);
+    private List<List<RowChange>> chunks(List<RowChange> rows) {
+        return StatementChunks.of(rows, config.batchMaxRows(), StatementChunks.MAX_CHARS);
+    }
+
+    private static Step step(List<String> columns, Statement statement, Statement unledgered, List<List<RowChange>> chunks,
+                             JsonFor json, boolean withParameters) {
         List<JsonRows.Parameters> parameters = null;
         if (withParameters) {
             parameters = new ArrayList<>(chunks.size());
@@ -563,6 +574,17 @@ final class BatchWriter implements AutoCloseable {
                     rs.next();
                     return WriteCounts.upsert(rows, rs.getLong(1), rs.getLong(2));
                 }
+            }
+        };
+    }
+
+    /** Moves rows to new keys; counted as nothing written, as the changes that asked for them are counted. */
+    private static Statement move(String sql) {
+        return (c, json, rows) -> {
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                json.bind(ps, List.of());
+                ps.executeUpdate();
+                return new WriteCounts();
             }
         };
     }

@@ -153,21 +153,45 @@ final class JsonRows {
                     generator.writeFieldName(column);
                     writeValue(generator, table.columns().get(column), value);
                 }
-                generator.writeFieldName(PgDialect.COMMIT_TIME_FIELD);
-                if (row.commitMicros() == null) {
-                    generator.writeNull();
-                } else {
-                    long micros = row.commitMicros();
-                    generator.writeString(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochSecond(
-                            Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)));
-                }
-                generator.writeFieldName(PgDialect.POSITION_FIELD);
-                writePosition(generator, row);
+                writeWhen(generator, row);
                 generator.writeEndObject();
                 r++;
             }
         });
         return new Parameters(json, documents);
+    }
+
+    /** Move rows (see KeyMoves): the old key, the new key under its prefix, the commit time and the source position. */
+    static Parameters moves(TargetTable table, List<RowChange> rows) {
+        String json = write(generator -> {
+            for (RowChange row : rows) {
+                generator.writeStartObject();
+                for (String column : table.keyColumns()) {
+                    TargetTable.Column target = table.columns().get(column);
+                    generator.writeFieldName(column);
+                    writeValue(generator, target, row.columns().get(column));
+                    generator.writeFieldName(KeyMoves.NEW_KEY_PREFIX + column);
+                    writeValue(generator, target, row.columns().get(KeyMoves.NEW_KEY_PREFIX + column));
+                }
+                writeWhen(generator, row);
+                generator.writeEndObject();
+            }
+        });
+        return new Parameters(json, Map.of());
+    }
+
+    /** The change's commit time and source position, by which deletes and moves are guarded. */
+    private static void writeWhen(JsonGenerator generator, RowChange row) throws IOException {
+        generator.writeFieldName(PgDialect.COMMIT_TIME_FIELD);
+        if (row.commitMicros() == null) {
+            generator.writeNull();
+        } else {
+            long micros = row.commitMicros();
+            generator.writeString(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochSecond(
+                    Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000L)));
+        }
+        generator.writeFieldName(PgDialect.POSITION_FIELD);
+        writePosition(generator, row);
     }
 
     /** Room for the texts of each document column among {@code columns}, in parameter order. */

@@ -139,6 +139,26 @@ final class PgDialect {
                 + keyMatch(table) + deleteGuard(table, guard);
     }
 
+    /**
+     * Moves stored rows to their new keys (see KeyMoves), guarded like deletes, and not where a row holds the new
+     * key already: that row is newer than the key change, which a delete of the old key then completes.
+     */
+    static String move(TargetTable table, Guard guard) {
+        List<Field> fields = new ArrayList<>(List.of(new Field(COMMIT_TIME_FIELD, "timestamptz"),
+                new Field(POSITION_FIELD, "numeric")));
+        StringJoiner set = new StringJoiner(", ");
+        StringJoiner taken = new StringJoiner(" AND ");
+        for (String key : table.keyColumns()) {
+            String moved = quote(KeyMoves.NEW_KEY_PREFIX + key);
+            fields.add(new Field(KeyMoves.NEW_KEY_PREFIX + key, table.columns().get(key).sqlType()));
+            set.add(quote(key) + " = d." + moved);
+            taken.add("n." + quote(key) + " = d." + moved);
+        }
+        return "UPDATE " + table.ref().quoted() + " AS t SET " + set + " FROM " + recordset(table, table.keyColumns(), fields)
+                + " WHERE " + keyMatch(table) + deleteGuard(table, guard) + " AND NOT EXISTS (SELECT 1 FROM "
+                + table.ref().quoted() + " AS n WHERE " + taken + ")";
+    }
+
     /** A soft delete: sets {@code column} to true (boolean) or to the delete's commit time. */
     static String softDelete(TargetTable table, String column, Guard guard) {
         TargetTable.Column target = table.columns().get(column);

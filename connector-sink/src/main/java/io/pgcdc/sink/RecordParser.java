@@ -1,6 +1,7 @@
 package io.pgcdc.sink;
 
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +11,7 @@ import org.apache.kafka.connect.data.Field;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.sink.SinkRecord;
 
 /**
@@ -27,10 +29,15 @@ final class RecordParser {
     static final Set<String> SOURCE_FIELDS = Set.of("schema", "table", "lsn_commit", "change_index", "sequence", "lsn",
             "ts_us", "ts_ms", "unchanged_toast", "connector");
 
+    /** Debezium's headers on the two halves of a key change (see KeyMoves); this project's source sets them too. */
+    static final String NEW_KEY_HEADER = "__debezium.newkey";
+    static final String OLD_KEY_HEADER = "__debezium.oldkey";
+
     private final TableNames tableNames;
     private final JsonRecordReader jsonValues = new JsonRecordReader();
     /** A key's schema differs from its value's: each has its own reader, so neither pushes out the other's. */
     private final JsonRecordReader jsonKeys = new JsonRecordReader();
+    private final JsonRecordReader jsonHeaders = new JsonRecordReader();
 
     RecordParser(String tableNameFormat) {
         this.tableNames = new TableNames(tableNameFormat);
@@ -72,7 +79,7 @@ final class RecordParser {
             case "u": {
                 Map<String, Object> after = row(fields.get("after"), source, record, "after");
                 return new RowChange(table, RowChange.Op.UPSERT, after, schema, position, commitMicros, record,
-                        RowChange.shapeOf(schema, after));
+                        RowChange.shapeOf(schema, after), headerKey(record, OLD_KEY_HEADER));
             }
             case "d": {
                 Map<String, Object> identity = new LinkedHashMap<>(keyFields(record));
@@ -84,7 +91,8 @@ final class RecordParser {
                         }
                     });
                 }
-                return new RowChange(table, RowChange.Op.DELETE, identity, schema, position, commitMicros, record);
+                return new RowChange(table, RowChange.Op.DELETE, identity, schema, position, commitMicros, record, null,
+                        headerKey(record, NEW_KEY_HEADER));
             }
             case "t":
                 return null;
@@ -141,6 +149,25 @@ final class RecordParser {
             row.values().removeIf(UnavailableValue::is);
         }
         return row;
+    }
+
+    /** The key a header holds, as the worker's header converter gave it: a Struct or map, or JSON as text or bytes. */
+    private Map<String, Object> headerKey(SinkRecord record, String name) {
+        Header header = record.headers().lastWithName(name);
+        if (header == null || header.value() == null) {
+            return null;
+        }
+        Object value = header.value() instanceof String text ? text.getBytes(StandardCharsets.UTF_8) : header.value();
+        try {
+            if (value instanceof byte[] json) {
+                JsonRecordReader.Value key = readJson(jsonHeaders, record, json);
+                return key == null ? null : key.fields();
+            }
+            return fields(header.schema(), value, record);
+        } catch (DataException e) {
+            throw new DataException("Record " + where(record) + " has a header " + name + " that is not a key: "
+                    + e.getMessage(), e);
+        }
     }
 
     /** An envelope's before and after rows share one schema; an envelope may declare only one of them. */

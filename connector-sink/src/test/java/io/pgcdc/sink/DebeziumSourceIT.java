@@ -184,7 +184,8 @@ class DebeziumSourceIT {
 
     /**
      * An update that leaves TOASTed values alone comes from Debezium with its placeholder in their place
-     * ({@code __debezium_unavailable_value}, as text, as a JSON document and as bytes): the stored values stay.
+     * ({@code __debezium_unavailable_value}, as text, as a JSON document and as bytes): the stored values stay,
+     * also when the update changed the row's key.
      */
     @Test
     void unchangedToastValuesBehindDebeziumKeepTheStoredValues() throws Exception {
@@ -198,6 +199,10 @@ class DebeziumSourceIT {
 
         bed.pg.execute(OLTP, "UPDATE docs SET qty = qty + 1000, updated_at = now() WHERE id <= 10");
         bed.pg.execute(OLTP, "UPDATE docs SET qty = qty + 1000, note = 'short', updated_at = now() WHERE id = 20");
+        awaitTargetsEqualSource(rows, sinks);
+        // A key change that leaves them alone: Debezium's delete and create name each other's key in headers, and the
+        // sink moves the stored row to its new key.
+        bed.pg.execute(OLTP, "UPDATE docs SET id = id + 100, updated_at = now() WHERE id <= 5");
         awaitTargetsEqualSource(rows, sinks);
         sinks.forEach(bed.connect::deleteConnector);
     }

@@ -138,6 +138,19 @@ class PgDialectTest {
                 .endsWith("ON \"olap\".\"deleted\" (target, position)"), "max(position) per target reads an index");
     }
 
+    /** A row moves to its new key unless one holds it already, guarded like a delete. */
+    @Test
+    void aMoveGivesTheStoredRowItsNewKeyUnlessTaken() {
+        TargetTable keyed = table("public", "k", List.of("tenant", "id"), "tenant", "int", "id", "int", "pos", "numeric");
+        assertEquals("UPDATE \"public\".\"k\" AS t SET \"tenant\" = d.\"__pgcdc_new_tenant\", \"id\" = d.\"__pgcdc_new_id\" "
+                + "FROM json_to_recordset(?::json) AS d(\"tenant\" int, \"id\" int, \"__pgcdc_commit_time\" timestamptz, "
+                + "\"__pgcdc_position\" numeric, \"__pgcdc_new_tenant\" int, \"__pgcdc_new_id\" int) "
+                + "WHERE t.\"tenant\" = d.\"tenant\" AND t.\"id\" = d.\"id\" AND (t.\"pos\" IS NULL OR d.\"__pgcdc_position\" IS NULL "
+                + "OR t.\"pos\" < d.\"__pgcdc_position\") AND NOT EXISTS (SELECT 1 FROM \"public\".\"k\" AS n "
+                + "WHERE n.\"tenant\" = d.\"__pgcdc_new_tenant\" AND n.\"id\" = d.\"__pgcdc_new_id\")",
+                PgDialect.move(keyed, new Guard(GuardMode.SOURCE_LSN, "pos", null, null)));
+    }
+
     @Test
     void softDeleteSetsTheColumn() {
         TargetTable flagged = table("public", "f", List.of("id"), "id", "int", "deleted", "bool", "updated_at", "timestamp");

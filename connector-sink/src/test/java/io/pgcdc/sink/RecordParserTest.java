@@ -99,6 +99,32 @@ class RecordParserTest {
         assertNull(change.shape(), "a delete's identity is not its row");
     }
 
+    /** The two halves of a key change name each other's key, as the header converter gave it: Struct, map or JSON. */
+    @Test
+    void aKeyChangesHalvesReadTheOtherKeyFromTheirHeaders() {
+        Schema keySchema = SchemaBuilder.struct().field("id", Schema.INT64_SCHEMA).build();
+        Struct source = new Struct(SOURCE).put("schema", "public").put("table", "orders").put("ts_us", 5L)
+                .put("lsn_commit", 100L).put("change_index", 0);
+        SinkRecord delete = new SinkRecord("cdc.public.orders", 0, keySchema, new Struct(keySchema).put("id", 4L), ENVELOPE,
+                new Struct(ENVELOPE).put("before", new Struct(ROW).put("id", 4L)).put("source", source).put("op", "d"), 8);
+        delete.headers().add("__debezium.newkey", new Struct(keySchema).put("id", 40L), keySchema);
+        assertEquals(Map.of("id", 40L), parser.parse(delete).otherKey());
+
+        SinkRecord create = record("cdc.public.orders", ENVELOPE,
+                new Struct(ENVELOPE).put("after", new Struct(ROW).put("id", 40L)).put("source", source).put("op", "c"));
+        create.headers().addString("__debezium.oldkey", "{\"id\":4}"); // SimpleHeaderConverter's reading of a Struct
+        assertEquals(4L, ((Number) parser.parse(create).otherKey().get("id")).longValue());
+        create.headers().remove("__debezium.oldkey").add("__debezium.oldkey", Map.of("id", 5), null);
+        assertEquals(Map.of("id", 5), parser.parse(create).otherKey());
+        create.headers().remove("__debezium.oldkey").addString("__debezium.oldkey", "not a key");
+        DataException bad = assertThrows(DataException.class, () -> parser.parse(create));
+        assertTrue(bad.getMessage().contains("cdc.public.orders-0@7 has a header __debezium.oldkey that is not a key"),
+                bad.getMessage());
+
+        assertNull(parser.parse(record("cdc.public.orders", ENVELOPE, new Struct(ENVELOPE)
+                .put("after", new Struct(ROW).put("id", 41L)).put("source", source).put("op", "c"))).otherKey());
+    }
+
     @Test
     void schemalessEnvelopeAndDebeziumSequence() {
         Map<String, Object> source = new HashMap<>(Map.of("schema", "inventory", "table", "items", "ts_ms", 2L,
