@@ -98,7 +98,7 @@ final class Report {
                             s.recvlogical().databaseCpuText(), s.pgcdc().jvmCpuText(), s.debezium().jvmCpuText(),
                             s.pgcdcCached().jvmCpuText(), s.debeziumCached().jvmCpuText());
                 });
-        md.append("\n## Sink: rows/s from the topic our source filled (from the first statement's rows visible in the target to the last row)\n\n");
+        md.append("\n## Sink: rows/s from the topic our source filled (from the commit of the first transaction that wrote rows to the commit of the last)\n\n");
         table(md, List.of("rows", "pgcdc", "pgcdc given Structs", "Debezium JDBC", "direct JDBC JSON-array (ceiling)",
                 "pgcdc / Debezium", "pgcdc given Structs / Debezium", "pgcdc / ceiling", "heap pgcdc", "heap Debezium"), r -> {
                     SinkBenchmark.Result s = r.sink();
@@ -143,11 +143,11 @@ final class Report {
                 itself (`value.converter=ByteArrayConverter`, as config-examples suggest); "pgcdc given Structs" is \
                 the same sink behind the worker's JsonConverter, as Debezium's sink must be (Debezium: `insert.mode=upsert`, `primary.key.mode=record_key`, \
                 `batch.size=10000`, `use.reduction.buffer=true`), each into its own table of the same definition \
-                (pre-filled with the rows the updates workload updates); the rows of the first statement are not \
-                counted, as its start cannot be seen from outside. Arrival is polled every 100 ms by looking up \
-                the topic's first and last records' rows by key, each look planned afresh (rows are applied in topic order, a batch at a \
-                time), and the row count is checked once at the end: counting rows as they come would scan the \
-                table several times a second, on the CPU the sinks and PostgreSQL share. Direct JDBC runs pgcdc's statement shape \
+                (pre-filled with the rows the updates workload updates). A sink is timed by the commit timestamps of \
+                its target's rows (`track_commit_timestamp = on`): from its first transaction's commit to its last, \
+                counting the rows committed after the first (whose start cannot be seen); its end is awaited by \
+                looking up the topic's last record's row by key every 100 ms (rows are applied in topic order, a batch at a \
+                time), and the row count is checked once at the end. Direct JDBC runs pgcdc's statement shape \
                 (one guarded `INSERT ... SELECT FROM json_to_recordset(?) ON CONFLICT` per 10,000 rows or 8 MiB of values, \
                 on a connection that first allocates and frees pgcdc's 32 MiB block, \
                 jsonb documents beside the rows as a `text[]` zipped in by `ROWS FROM`) over rows \

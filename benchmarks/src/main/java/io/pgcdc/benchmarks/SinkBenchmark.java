@@ -63,9 +63,8 @@ final class SinkBenchmark {
 
     Result run(String table, long rows, int finalVersion) {
         String topic = SourceBenchmark.pgcdcTopic(table);
-        // Rows are applied in topic order, a batch at a time: the first record's row is visible with the
-        // first statement's, and the last record's with all of them.
-        Ends ends = new Ends(id(topic, 0), id(topic, rows - 1), finalVersion);
+        // Rows are applied in topic order, a batch at a time: the last record's row is visible with all of them.
+        Ends ends = new Ends(id(topic, rows - 1), finalVersion);
         Measurement pgcdc = connector("pgcdc-sink-" + table, Contenders.pgcdcSink(bed.olap(), topic, pgcdcTarget(table), true),
                 pgcdcTarget(table), rows, ends);
         Measurement pgcdcStructs = connector("pgcdc-structs-sink-" + table,
@@ -76,8 +75,8 @@ final class SinkBenchmark {
         return new Result(pgcdc, pgcdcStructs, debezium, direct(table, rows));
     }
 
-    /** The ids of the topic's first and last records, and the version every row has once written. */
-    private record Ends(long firstId, long lastId, int finalVersion) { }
+    /** The id of the topic's last record, and the version every row has once written. */
+    private record Ends(long lastId, int finalVersion) { }
 
     private long id(String topic, long offset) {
         try (JsonConverter keys = new JsonConverter()) {
@@ -88,44 +87,31 @@ final class SinkBenchmark {
     }
 
     /**
-     * Rows/s after the first statement's rows are visible until the last row is: start-up is not
-     * counted, and neither are the rows of that first statement, whose start nobody sees. The polling
-     * looks up one row by its key: counting the table's rows as they come would take a scan of it,
-     * several times a second, from the CPU the sink and PostgreSQL share.
+     * Rows/s from the commit of the first transaction that wrote rows until the commit of the last, as the target's
+     * rows' commit timestamps tell (the server tracks them): start-up is not counted, and neither are the rows of
+     * that first transaction, whose start nobody sees. The end is awaited by looking up the last record's row by
+     * its key: counting the table's rows as they come would take a scan of it, several times a second, from the CPU
+     * the sink and PostgreSQL share.
      */
     private Measurement connector(String name, Map<String, String> config, String target, long rows, Ends ends) {
         // One connection for all the polling: a new backend per look would cost more than the look.
         try (Connection olap = bed.olap().connect();
              PreparedStatement written = olap.prepareStatement(
                      "SELECT EXISTS (SELECT 1 FROM " + target + " WHERE id = ? AND version = ?)");
-             PreparedStatement count = olap.prepareStatement("SELECT count(*) FROM " + target + " WHERE version = ?")) {
+             PreparedStatement commits = olap.prepareStatement("WITH w AS (SELECT pg_xact_commit_timestamp(xmin) AS c FROM "
+                     + target + " WHERE version = ?) SELECT count(*), count(*) FILTER (WHERE c > (SELECT min(c) FROM w)), "
+                     + "extract(epoch FROM max(c) - min(c)) FROM w")) {
             try (Statement plans = olap.createStatement()) {
                 // The target was analyzed empty, so a generic plan scans it whole at every look until autovacuum
                 // analyzes it again: 1.4 s of the database's CPU over our sink's 1M inserts, on the CPU the sink needs.
                 plans.execute("SET plan_cache_mode = force_custom_plan");
             }
+            written.setLong(1, ends.lastId());
             written.setInt(2, ends.finalVersion());
-            count.setInt(1, ends.finalVersion());
-            long[] firstSeen = {0};
-            long[] firstRows = {0};
-            long[] lastSeen = {0};
+            commits.setInt(1, ends.finalVersion());
             BooleanSupplier done = () -> {
                 try {
-                    long now = System.nanoTime();
-                    if (firstSeen[0] == 0) {
-                        written.setLong(1, ends.firstId());
-                        if (queryBoolean(written)) {
-                            firstSeen[0] = now;
-                            firstRows[0] = queryLong(count);
-                        }
-                        return firstRows[0] >= rows;
-                    }
-                    written.setLong(1, ends.lastId());
-                    if (queryBoolean(written)) {
-                        lastSeen[0] = now;
-                        return true;
-                    }
-                    return false;
+                    return queryBoolean(written);
                 } catch (SQLException e) {
                     throw new IllegalStateException(e.getMessage(), e);
                 }
@@ -138,14 +124,18 @@ final class SinkBenchmark {
                 cpu = cost.stop();
             }
             HeapPeak.Peaks heap = HeapPeak.read();
-            if (firstRows[0] >= rows) {
-                return Measurement.failed("all rows arrived in one statement: too few to time");
+            try (ResultSet rs = commits.executeQuery()) {
+                rs.next();
+                long arrived = rs.getLong(1);
+                long afterFirst = rs.getLong(2);
+                if (arrived != rows) {
+                    return Measurement.failed("the last row arrived, but " + arrived + " rows of " + rows + " are there");
+                }
+                if (afterFirst == 0) {
+                    return Measurement.failed("all rows arrived in one transaction: too few to time");
+                }
+                return Measurement.of(afterFirst, rs.getDouble(3), heap).withCpu(cpu, rows, true);
             }
-            long arrived = queryLong(count);
-            if (arrived != rows) {
-                return Measurement.failed("the last row arrived, but " + arrived + " rows of " + rows + " are there");
-            }
-            return Measurement.of(rows - firstRows[0], (lastSeen[0] - firstSeen[0]) / 1e9, heap).withCpu(cpu, rows, true);
         } catch (SQLException | RuntimeException e) {
             return Measurement.failed(e.getMessage());
         }
@@ -154,12 +144,6 @@ final class SinkBenchmark {
     private static boolean queryBoolean(PreparedStatement query) throws SQLException {
         try (ResultSet rs = query.executeQuery()) {
             return rs.next() && rs.getBoolean(1);
-        }
-    }
-
-    private static long queryLong(PreparedStatement query) throws SQLException {
-        try (ResultSet rs = query.executeQuery()) {
-            return rs.next() ? rs.getLong(1) : 0;
         }
     }
 

@@ -33,9 +33,10 @@ final class TestBed implements AutoCloseable {
     }
 
     static TestBed start(String pluginPath) throws Exception {
-        // No checkpoint inside a measurement: it would slow whichever contender it fell on.
-        // Stopped at JVM exit too, when the run is interrupted.
-        PostgresServer server = PostgresServer.start(Map.of("max_wal_size", "'4GB'", "checkpoint_timeout", "'30min'"));
+        // No checkpoint inside a measurement: it would slow whichever contender it fell on. Commit timestamps
+        // time the sinks. Stopped at JVM exit too, when the run is interrupted.
+        PostgresServer server = PostgresServer.start(Map.of("max_wal_size", "'4GB'", "checkpoint_timeout", "'30min'",
+                "track_commit_timestamp", "on"));
         try {
             server.createDatabase("oltp");
             server.createDatabase("olap");
