@@ -9,7 +9,7 @@ CREATE TABLE olap.projects (
     name        text,
     updated_at  timestamptz,
     -- Kept by the sink (upsert.position.column): orders versions with equal updated_at and guards deletes.
-    pgcdc_position numeric
+    pgcdc_position bigint
 );
 
 CREATE TABLE olap.time_entries (
@@ -18,7 +18,7 @@ CREATE TABLE olap.time_entries (
     project_id  bigint NOT NULL,
     duration_s  integer NOT NULL,
     updated_at  timestamptz,
-    pgcdc_position numeric,
+    pgcdc_position bigint,
     -- A generated column: computed once on write instead of in every report query.
     duration_h  numeric GENERATED ALWAYS AS (duration_s / 3600.0) STORED
 );
@@ -82,7 +82,7 @@ GROUP BY p.team_id;
 CREATE TABLE olap.pgcdc_deleted_keys (
     target      text NOT NULL,
     key         text NOT NULL,
-    position    numeric NOT NULL,
+    position    bigint NOT NULL,
     deleted_at  timestamptz NOT NULL,
     PRIMARY KEY (target, key)
 );

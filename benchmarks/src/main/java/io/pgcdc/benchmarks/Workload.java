@@ -122,7 +122,7 @@ enum Workload {
     }
 
     /** Our sink's targets keep each row's source position (upsert.position.column), to order equal updated_at. */
-    static final String POSITION_COLUMN = "ALTER TABLE %s ADD COLUMN pgcdc_position numeric";
+    static final String POSITION_COLUMN = "ALTER TABLE %s ADD COLUMN pgcdc_position bigint";
 
     static String ddl(String table) {
         return "CREATE TABLE " + table + " (id bigint PRIMARY KEY, version int NOT NULL, label text NOT NULL, "

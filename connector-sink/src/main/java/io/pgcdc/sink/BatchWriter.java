@@ -1,7 +1,5 @@
 package io.pgcdc.sink;
 
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -280,7 +278,7 @@ final class BatchWriter implements AutoCloseable {
         TablePlan plan = planned != null && planned.table() == table && !attempt.careful() ? planned
                 : plan(table, changes, !attempt.careful());
         attempt.rejected().addAll(plan.rejected());
-        BigInteger latestDelete = null;
+        Long latestDelete = null;
         if (plan.steps().stream().anyMatch(step -> step.unledgered() != null)) {
             latestDelete = latestDelete(c, table);
         }
@@ -295,19 +293,19 @@ final class BatchWriter implements AutoCloseable {
      * meanwhile is of a key in another partition, which this batch does not hold (the statement's own look-up
      * has the same window, from its snapshot to its end).
      */
-    private BigInteger latestDelete(Connection c, TargetTable table) throws SQLException {
+    private Long latestDelete(Connection c, TargetTable table) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(PgDialect.latestDelete(ledger))) {
             ps.setString(1, table.ref().toString());
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                BigDecimal latest = rs.getBigDecimal(1);
-                return latest == null ? null : latest.toBigInteger();
+                long latest = rs.getLong(1);
+                return rs.wasNull() ? null : latest;
             }
         }
     }
 
     /** Whether no row of the chunk is older than the latest delete (a row without a position never meets the ledger). */
-    private static boolean noneBefore(List<RowChange> chunk, BigInteger latestDelete) {
+    private static boolean noneBefore(List<RowChange> chunk, Long latestDelete) {
         if (latestDelete == null) {
             return true;
         }
@@ -477,7 +475,7 @@ final class BatchWriter implements AutoCloseable {
                 && warned.add(table.ref() + "." + config.positionColumn())) {
             log.warn("Target table {} has no column \"{}\" ({}): a later change with the same {} as the stored row is "
                     + "taken for a replay, and deletes are guarded by commit time; add it (ALTER TABLE {} ADD COLUMN {} "
-                    + "numeric)", table.ref(), config.positionColumn(), SinkConfig.POSITION_COLUMN_CONFIG,
+                    + "bigint)", table.ref(), config.positionColumn(), SinkConfig.POSITION_COLUMN_CONFIG,
                     guard.column(), table.ref().quoted(), PgDialect.quote(config.positionColumn()));
         }
     }
@@ -551,7 +549,7 @@ final class BatchWriter implements AutoCloseable {
         JsonRows.Parameters rows(List<RowChange> rows);
     }
 
-    private void run(Connection c, TargetTable table, Step step, BigInteger latestDelete, Attempt attempt)
+    private void run(Connection c, TargetTable table, Step step, Long latestDelete, Attempt attempt)
             throws SQLException {
         for (int i = 0; i < step.chunks().size(); i++) {
             List<RowChange> chunk = step.chunks().get(i);

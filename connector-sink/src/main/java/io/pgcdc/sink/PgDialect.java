@@ -108,10 +108,11 @@ final class PgDialect {
                 String g = quote(guard.column());
                 sql.append(" WHERE t.").append(g).append(" IS NULL OR t.").append(g).append(" < excluded.").append(g);
                 if (guard.positionColumn() != null) {
-                    // Equal guard values (now() is fixed per transaction): the later source position is newer.
+                    // Equal guard values (now() is fixed per transaction): the later source position is newer, and a
+                    // change with a position is newer than a row stored without one (a snapshot's).
                     String p = quote(guard.positionColumn());
-                    sql.append(" OR t.").append(g).append(" = excluded.").append(g).append(" AND t.").append(p)
-                            .append(" < excluded.").append(p);
+                    sql.append(" OR t.").append(g).append(" = excluded.").append(g).append(" AND (t.").append(p)
+                            .append(" IS NULL OR t.").append(p).append(" < excluded.").append(p).append(")");
                 }
             }
         }
@@ -145,7 +146,7 @@ final class PgDialect {
      */
     static String move(TargetTable table, Guard guard) {
         List<Field> fields = new ArrayList<>(List.of(new Field(COMMIT_TIME_FIELD, "timestamptz"),
-                new Field(POSITION_FIELD, "numeric")));
+                new Field(POSITION_FIELD, "bigint")));
         StringJoiner set = new StringJoiner(", ");
         StringJoiner taken = new StringJoiner(" AND ");
         for (String key : table.keyColumns()) {
@@ -190,7 +191,7 @@ final class PgDialect {
     /** The ledger of deleted keys, unless it exists (other tasks create it too), its index for purging and for upserts. */
     static List<String> createLedger(TableRef ledger) {
         return List.of("CREATE TABLE IF NOT EXISTS " + ledger.quoted() + " (target text NOT NULL, key text NOT NULL, "
-                        + "position numeric NOT NULL, deleted_at timestamptz NOT NULL, PRIMARY KEY (target, key))",
+                        + "position bigint NOT NULL, deleted_at timestamptz NOT NULL, PRIMARY KEY (target, key))",
                 "CREATE INDEX IF NOT EXISTS " + quote(ledger.table() + "_deleted_at") + " ON " + ledger.quoted()
                         + " (deleted_at)",
                 "CREATE INDEX IF NOT EXISTS " + quote(ledger.table() + "_target_position") + " ON " + ledger.quoted()
@@ -243,7 +244,7 @@ final class PgDialect {
 
     private static String deleteRecordset(TargetTable table) {
         return recordset(table, table.keyColumns(), List.of(
-                new Field(COMMIT_TIME_FIELD, "timestamptz"), new Field(POSITION_FIELD, "numeric")));
+                new Field(COMMIT_TIME_FIELD, "timestamptz"), new Field(POSITION_FIELD, "bigint")));
     }
 
     private static String keyMatch(TargetTable table) {

@@ -1,6 +1,5 @@
 package io.pgcdc.sink;
 
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +25,8 @@ final class RecordParser {
     /** The envelope fields this parser reads; others may be left out of an envelope's fields. */
     static final Set<String> ENVELOPE_FIELDS = Set.of("op", "before", "after", "source");
     /** The source block fields this parser (and {@link TableNames}) reads. */
-    static final Set<String> SOURCE_FIELDS = Set.of("schema", "table", "lsn_commit", "change_index", "sequence", "lsn",
-            "ts_us", "ts_ms", "unchanged_toast", "connector");
+    static final Set<String> SOURCE_FIELDS = Set.of("schema", "table", "lsn", "ts_us", "ts_ms", "unchanged_toast",
+            "connector");
 
     /** Debezium's headers on the two halves of a key change (see KeyMoves); this project's source sets them too. */
     static final String NEW_KEY_HEADER = "__debezium.newkey";
@@ -71,7 +70,7 @@ final class RecordParser {
         @SuppressWarnings("unchecked")
         Map<String, Object> source = fields.get("source") instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
         TableRef table = tableNames.resolve(record.topic(), source);
-        BigInteger position = position(source);
+        Long position = "r".equals(op) ? null : position(source, record);
         Long commitMicros = commitMicros(source);
         switch (String.valueOf(op)) {
             case "c":
@@ -215,41 +214,23 @@ final class RecordParser {
         };
     }
 
-    /** (commit order, order within the transaction) as one number: hi * 2^64 + lo. */
-    static BigInteger position(Map<String, Object> source) {
-        if (source == null) {
+    /**
+     * The change's own WAL position ({@code source.lsn}, which this project's source and Debezium's both send), by
+     * which the changes of one key are ordered: a transaction that writes a key holds its row lock (an insert waits
+     * on the key's index entry) until it commits, so a later transaction's change of that key is written to the WAL
+     * after the earlier one's commit, and one transaction's changes are written in order. A snapshot row ({@code r})
+     * has none: transactions in flight when it was read commit after it, yet their changes were written before.
+     */
+    static Long position(Map<String, Object> source, SinkRecord record) {
+        if (source == null || !(source.get("lsn") instanceof Number lsn)) {
             return null;
         }
-        Object commit = source.get("lsn_commit");
-        Object index = source.get("change_index");
-        if (commit instanceof Number c && index instanceof Number i) {
-            return combine(c.longValue(), i.longValue());
+        long position = lsn.longValue();
+        if (position < 0) {
+            throw new DataException("Record " + where(record) + " has source.lsn " + Long.toUnsignedString(position)
+                    + ", past 2^63: no server has written that much WAL");
         }
-        // Debezium: sequence = ["<commit LSN of the previous transaction>", "<this change's LSN>"].
-        Object sequence = source.get("sequence");
-        if (sequence instanceof String s && s.startsWith("[")) {
-            String[] parts = s.substring(1, s.length() - 1).split(",");
-            if (parts.length == 2) {
-                return combine(parseLsn(parts[0]), parseLsn(parts[1]));
-            }
-        }
-        Object lsn = source.get("lsn");
-        return lsn instanceof Number n ? combine(0, n.longValue()) : null;
-    }
-
-    private static long parseLsn(String quoted) {
-        String text = quoted.trim().replace("\"", "");
-        return text.isEmpty() || text.equals("null") ? 0 : Long.parseLong(text);
-    }
-
-    /** Both unsigned, as LSNs are: built from their bytes, one BigInteger rather than four per record. */
-    private static BigInteger combine(long hi, long lo) {
-        byte[] magnitude = new byte[16];
-        for (int i = 0; i < 8; i++) {
-            magnitude[7 - i] = (byte) (hi >>> (8 * i));
-            magnitude[15 - i] = (byte) (lo >>> (8 * i));
-        }
-        return new BigInteger(1, magnitude);
+        return position;
     }
 
     private static Long commitMicros(Map<String, Object> source) {

@@ -51,16 +51,16 @@ public final class SinkConfig extends AbstractConfig {
 
     public static final String GUARD_MODE_CONFIG = "upsert.guard.mode";
     private static final String GUARD_MODE_DOC = "'column': an upsert or delete applies only if the stored row's guard column is "
-            + "older (replays and late arrivals are no-ops); 'source_lsn': the guard column (numeric) holds the source "
-            + "position of the change that wrote the row, set by the sink (for tables without an updated_at); 'none': last "
+            + "older (replays and late arrivals are no-ops); 'source_lsn': the guard column (bigint) holds the source "
+            + "position (the WAL position, source.lsn) of the change that wrote the row, set by the sink (for tables without an updated_at); 'none': last "
             + "write wins. In 'column' mode versions with the same guard value are ordered by source position when the "
             + "table has upsert.position.column (else the later one is taken for a replay), and deletes are guarded by "
             + "position, or by commit time when the guard column is a timestamp or timestamptz.";
     public static final String GUARD_MODE_DEFAULT = "column";
 
     public static final String POSITION_COLUMN_CONFIG = "upsert.position.column";
-    private static final String POSITION_COLUMN_DOC = "In 'column' mode: a numeric column in which the sink keeps the "
-            + "source position of the change that wrote each row. Versions with equal guard values are then ordered by "
+    private static final String POSITION_COLUMN_DOC = "In 'column' mode: a bigint column in which the sink keeps the "
+            + "source position (the WAL position, source.lsn) of the change that wrote each row; a snapshot's rows have none. Versions with equal guard values are then ordered by "
             + "position (two updates in one transaction share now(); an update may leave the guard alone), and deletes are "
             + "guarded by position rather than by comparing the guard column with their commit time. auto.create and "
             + "auto.evolve add it. Empty: tables without it, where a later version with the same guard value is refused "
@@ -116,7 +116,7 @@ public final class SinkConfig extends AbstractConfig {
     public static final String AUTO_CREATE_CONFIG = "auto.create";
     private static final String AUTO_CREATE_DOC = "Create a missing target table from the first record of a batch that "
             + "writes to it: a column per field of the row, typed by the field's schema (see the README's type table; "
-            + "fields the field lists leave out get none), the fields of the record's Struct key as primary key, plus the guard column (numeric) with "
+            + "fields the field lists leave out get none), the fields of the record's Struct key as primary key, plus the guard column (bigint) with "
             + "upsert.guard.mode=source_lsn and the soft-delete column (timestamptz) with delete.mode=soft when the row "
             + "lacks them. A record without a schema or without a Struct key cannot create a table and is rejected.";
     public static final boolean AUTO_CREATE_DEFAULT = false;

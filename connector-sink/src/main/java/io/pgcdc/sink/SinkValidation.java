@@ -1,6 +1,5 @@
 package io.pgcdc.sink;
 
-import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -34,8 +33,8 @@ final class SinkValidation {
     /** Column mode orders versions by these types, in SQL and in {@link GuardValue} alike. */
     private static final Set<String> ORDERED_GUARD_TYPES = Set.of("int2", "int4", "int8", "numeric", "float4", "float8",
             "date", "timestamp", "timestamptz");
-    /** A source position is up to 2^128: a numeric with fewer integer digits overflows. */
-    private static final int POSITION_DIGITS = BigInteger.TWO.pow(128).toString().length();
+    /** A source position is an LSN below 2^63: a numeric with fewer integer digits overflows. */
+    private static final int POSITION_DIGITS = String.valueOf(Long.MAX_VALUE).length();
     private static final Pattern NUMERIC_TYPMOD = Pattern.compile("numeric\\((\\d+)(?:,(\\d+))?\\)");
 
     private static final String PRIVILEGES = "SELECT has_table_privilege(c.oid, 'SELECT'), has_table_privilege(c.oid, 'INSERT'), "
@@ -145,14 +144,14 @@ final class SinkValidation {
         TargetTable.Column column = target.columns().get(name);
         if (column == null) {
             return config.autoEvolve() ? null : " has no column \"" + name + "\" for source positions: add it (ALTER TABLE "
-                    + target.ref().quoted() + " ADD COLUMN " + PgDialect.quote(name) + " numeric), or set "
+                    + target.ref().quoted() + " ADD COLUMN " + PgDialect.quote(name) + " bigint), or set "
                     + SinkConfig.POSITION_COLUMN_CONFIG + " empty and give up: a later change with the same "
                     + config.guardColumn() + " as the stored row (a second update in one transaction, an update that leaves "
                     + config.guardColumn() + " alone) would be refused as a replay, and deletes guarded by comparing "
                     + config.guardColumn() + " with their commit time";
         }
         return holdsPositions(column) ? null : " has position column \"" + name + "\" of type " + column.sqlType()
-                + ", which cannot hold source positions: make it numeric";
+                + ", which cannot hold source positions: make it bigint";
     }
 
     /** A zone-less timestamp guard that deletes compare with their commit time needs its zone; null when fine. */
@@ -202,13 +201,17 @@ final class SinkValidation {
         String described = " has guard column \"" + column.name() + "\" of type " + column.sqlType();
         if (mode == GuardMode.SOURCE_LSN) {
             return holdsPositions(column) ? null : described + ", which cannot hold source positions "
-                    + "(upsert.guard.mode=source_lsn): make it numeric";
+                    + "(upsert.guard.mode=source_lsn): make it bigint";
         }
         return ORDERED_GUARD_TYPES.contains(column.typeName()) ? null : described + ", which cannot tell which version "
                 + "of a row is newer: use a number, date or timestamp column, or upsert.guard.mode=source_lsn";
     }
 
+    /** A bigint, or a numeric with room for any bigint. */
     private static boolean holdsPositions(TargetTable.Column column) {
+        if (column.typeName().equals("int8")) {
+            return true;
+        }
         if (!column.typeName().equals("numeric")) {
             return false;
         }

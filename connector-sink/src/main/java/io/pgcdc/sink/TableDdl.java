@@ -90,10 +90,10 @@ final class TableDdl {
         }
         // The columns the sink itself writes.
         if (config.guardMode() == GuardMode.SOURCE_LSN) {
-            columns.putIfAbsent(config.guardColumn(), "numeric");
+            columns.putIfAbsent(config.guardColumn(), "bigint");
         }
         if (config.positionColumn() != null) {
-            columns.putIfAbsent(config.positionColumn(), "numeric");
+            columns.putIfAbsent(config.positionColumn(), "bigint");
         }
         if (config.deleteMode() == DeleteMode.SOFT) {
             columns.putIfAbsent(config.softDeleteColumn(), "timestamptz");
@@ -137,7 +137,7 @@ final class TableDdl {
         }
         String position = config.positionColumn();
         if (position != null && !table.columns().containsKey(position)) {
-            added.putIfAbsent(position, "numeric"); // the sink's own column, as auto.create makes it
+            added.putIfAbsent(position, "bigint"); // the sink's own column, as auto.create makes it
         }
         if (added.isEmpty()) {
             return fitting;

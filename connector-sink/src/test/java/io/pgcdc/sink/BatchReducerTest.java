@@ -3,7 +3,6 @@ package io.pgcdc.sink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +17,7 @@ class BatchReducerTest {
 
     private static RowChange change(RowChange.Op op, int id, String updatedAt, Long position, long offset) {
         Map<String, Object> columns = updatedAt == null ? Map.of("id", id) : Map.of("id", id, "updated_at", updatedAt);
-        return new RowChange(T, op, columns, null, position == null ? null : BigInteger.valueOf(position), null,
+        return new RowChange(T, op, columns, null, position, null,
                 new SinkRecord("topic", 0, null, null, null, null, offset));
     }
 

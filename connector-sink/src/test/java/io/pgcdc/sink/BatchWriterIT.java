@@ -48,7 +48,7 @@ class BatchWriterIT {
 
     private static SinkRecord upsert(long offset, long id, String label, String updatedAt) {
         Struct source = new Struct(RecordParserTest.SOURCE).put("schema", "public").put("table", "items")
-                .put("ts_us", 1L).put("lsn_commit", offset).put("change_index", 0);
+                .put("ts_us", 1L).put("lsn_commit", offset).put("change_index", 0).put("lsn", offset);
         Struct after = new Struct(ROW).put("id", id).put("label", label).put("updated_at", updatedAt);
         return new SinkRecord("cdc.public.items", 0, null, null, ENVELOPE,
                 new Struct(ENVELOPE).put("after", after).put("source", source).put("op", "u"), offset);

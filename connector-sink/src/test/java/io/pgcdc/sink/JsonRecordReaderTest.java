@@ -82,7 +82,7 @@ class JsonRecordReaderTest {
 
     private static Struct envelope(String op, Struct before, Struct after, List<String> unchanged) {
         Struct source = new Struct(SOURCE).put("schema", "public").put("table", "items").put("ts_us", 5L)
-                .put("lsn_commit", 100L).put("change_index", 3).put("unchanged_toast", unchanged);
+                .put("lsn_commit", 100L).put("change_index", 3).put("lsn", 90L).put("unchanged_toast", unchanged);
         return new Struct(ENVELOPE).put("before", before).put("after", after).put("source", source).put("op", op);
     }
 

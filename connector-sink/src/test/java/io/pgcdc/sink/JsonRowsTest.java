@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,7 +33,7 @@ class JsonRowsTest {
         return columns;
     }
 
-    private static RowChange row(Map<String, Object> values, BigInteger position) {
+    private static RowChange row(Map<String, Object> values, Long position) {
         return new RowChange(TABLE.ref(), RowChange.Op.UPSERT, values, null, position, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));
     }
@@ -48,7 +47,7 @@ class JsonRowsTest {
         values.put("f", Double.NaN);
         values.put("n", new BigDecimal("1.000000000000000000001"));
         values.put("arr", java.util.Arrays.asList("a\"b", null));
-        JsonRows.Parameters json = JsonRows.upserts(TABLE, List.of(row(values, BigInteger.TEN)),
+        JsonRows.Parameters json = JsonRows.upserts(TABLE, List.of(row(values, 10L)),
                 List.of("id", "doc", "bin", "f", "n", "arr", "pos"), "pos", null);
         assertEquals("[{\"id\":1,\"bin\":\"\\\\xdead\",\"f\":\"NaN\","
                 + "\"n\":1.000000000000000000001,\"arr\":[\"a\\\"b\",null],\"pos\":10}]", json.rows());
@@ -97,7 +96,7 @@ class JsonRowsTest {
 
     @Test
     void deletesCarryKeyCommitTimeAndPosition() {
-        RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), null, BigInteger.ONE, 1_500_000L,
+        RowChange delete = new RowChange(TABLE.ref(), RowChange.Op.DELETE, Map.of("id", 5L), null, 1L, 1_500_000L,
                 new SinkRecord("t", 0, null, null, null, null, 0));
         assertEquals("[{\"id\":5,\"__pgcdc_commit_time\":\"1970-01-01T00:00:01.500Z\",\"__pgcdc_position\":1}]",
                 JsonRows.deletes(TABLE, List.of(delete)).rows());

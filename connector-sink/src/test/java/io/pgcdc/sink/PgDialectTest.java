@@ -66,7 +66,7 @@ class PgDialectTest {
                 + "unnest(?::text[])) AS d(\"__pgcdc_row\", \"doc\")", PgDialect.convert(docs, "doc"));
         TargetTable keyedByDocument = table("public", "k", List.of("doc"), "doc", "jsonb");
         assertEquals("DELETE FROM \"public\".\"k\" AS t USING ROWS FROM (json_to_recordset(?::json) AS "
-                + "(\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric), unnest(?::text[])) "
+                + "(\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" bigint), unnest(?::text[])) "
                 + "AS d(\"__pgcdc_commit_time\", \"__pgcdc_position\", \"doc\") WHERE t.\"doc\" = d.\"doc\"::jsonb",
                 PgDialect.delete(keyedByDocument, new Guard(GuardMode.NONE, "updated_at", null, null)));
     }
@@ -100,23 +100,23 @@ class PgDialectTest {
     @Test
     void deleteIsGuardedByCommitTimeOrPosition() {
         assertEquals("DELETE FROM \"olap\".\"orders\" AS t USING json_to_recordset(?::json) AS d(\"id\" bigint, "
-                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
+                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" bigint) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
                 PgDialect.delete(ORDERS, new Guard(GuardMode.COLUMN, "updated_at", null, null)));
         TargetTable versioned = table("public", "v", List.of("id"), "id", "int", "pos", "numeric");
         assertEquals("DELETE FROM \"public\".\"v\" AS t USING json_to_recordset(?::json) AS d(\"id\" int, "
-                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
+                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" bigint) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"pos\" IS NULL OR d.\"__pgcdc_position\" IS NULL OR t.\"pos\" < d.\"__pgcdc_position\")",
                 PgDialect.delete(versioned, new Guard(GuardMode.SOURCE_LSN, "pos", null, null)));
     }
 
     @Test
     void withAPositionColumnEqualGuardsAreOrderedAndDeletesGuardedByPosition() {
-        TargetTable local = table("public", "l", List.of("id"), "id", "int", "updated_at", "timestamp", "pos", "numeric");
+        TargetTable local = table("public", "l", List.of("id"), "id", "int", "updated_at", "timestamp", "pos", "bigint");
         Guard guard = new Guard(GuardMode.COLUMN, "updated_at", "pos", "Europe/Berlin");
         assertTrue(PgDialect.upsert(local, List.of("id", "pos", "updated_at"), guard).endsWith(" WHERE t.\"updated_at\" "
                 + "IS NULL OR t.\"updated_at\" < excluded.\"updated_at\" OR t.\"updated_at\" = excluded.\"updated_at\" "
-                + "AND t.\"pos\" < excluded.\"pos\"" + COUNTED));
+                + "AND (t.\"pos\" IS NULL OR t.\"pos\" < excluded.\"pos\")" + COUNTED), "a snapshot's row has no position");
         assertTrue(PgDialect.delete(local, guard).endsWith(" AND CASE WHEN t.\"pos\" IS NOT NULL AND d.\"__pgcdc_position\" "
                 + "IS NOT NULL THEN t.\"pos\" < d.\"__pgcdc_position\" ELSE (t.\"updated_at\" IS NULL OR "
                 + "d.\"__pgcdc_commit_time\" IS NULL OR (t.\"updated_at\" AT TIME ZONE 'Europe/Berlin') <= "
@@ -144,7 +144,7 @@ class PgDialectTest {
         TargetTable keyed = table("public", "k", List.of("tenant", "id"), "tenant", "int", "id", "int", "pos", "numeric");
         assertEquals("UPDATE \"public\".\"k\" AS t SET \"tenant\" = d.\"__pgcdc_new_tenant\", \"id\" = d.\"__pgcdc_new_id\" "
                 + "FROM json_to_recordset(?::json) AS d(\"tenant\" int, \"id\" int, \"__pgcdc_commit_time\" timestamptz, "
-                + "\"__pgcdc_position\" numeric, \"__pgcdc_new_tenant\" int, \"__pgcdc_new_id\" int) "
+                + "\"__pgcdc_position\" bigint, \"__pgcdc_new_tenant\" int, \"__pgcdc_new_id\" int) "
                 + "WHERE t.\"tenant\" = d.\"tenant\" AND t.\"id\" = d.\"id\" AND (t.\"pos\" IS NULL OR d.\"__pgcdc_position\" IS NULL "
                 + "OR t.\"pos\" < d.\"__pgcdc_position\") AND NOT EXISTS (SELECT 1 FROM \"public\".\"k\" AS n "
                 + "WHERE n.\"tenant\" = d.\"__pgcdc_new_tenant\" AND n.\"id\" = d.\"__pgcdc_new_id\")",
@@ -155,7 +155,7 @@ class PgDialectTest {
     void softDeleteSetsTheColumn() {
         TargetTable flagged = table("public", "f", List.of("id"), "id", "int", "deleted", "bool", "updated_at", "timestamp");
         assertEquals("UPDATE \"public\".\"f\" AS t SET \"deleted\" = true FROM json_to_recordset(?::json) AS d(\"id\" int, "
-                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" numeric) WHERE t.\"id\" = d.\"id\" AND "
+                + "\"__pgcdc_commit_time\" timestamptz, \"__pgcdc_position\" bigint) WHERE t.\"id\" = d.\"id\" AND "
                 + "(t.\"updated_at\" IS NULL OR d.\"__pgcdc_commit_time\" IS NULL OR t.\"updated_at\" <= d.\"__pgcdc_commit_time\")",
                 PgDialect.softDelete(flagged, "deleted", new Guard(GuardMode.COLUMN, "updated_at", null, null)));
     }

@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +36,7 @@ class RecordParserTest {
     static final Schema SOURCE = SchemaBuilder.struct()
             .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
             .field("ts_us", Schema.INT64_SCHEMA).field("lsn_commit", Schema.INT64_SCHEMA)
-            .field("change_index", Schema.INT32_SCHEMA)
+            .field("change_index", Schema.INT32_SCHEMA).field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
             .field("unchanged_toast", SchemaBuilder.array(Schema.STRING_SCHEMA).optional().build()).build();
     private static final Schema ENVELOPE = SchemaBuilder.struct()
             .field("before", ROW).field("after", ROW).field("source", SOURCE).field("op", Schema.STRING_SCHEMA).build();
@@ -51,7 +50,7 @@ class RecordParserTest {
         Struct after = new Struct(ROW).put("id", 1L).put("total", new BigDecimal("9.50")).put("ts", 1_000_001L)
                 .put("doc", "{\"a\":1}");
         Struct source = new Struct(SOURCE).put("schema", "public").put("table", "orders").put("ts_us", 5L)
-                .put("lsn_commit", 100L).put("change_index", 3).put("unchanged_toast", List.of("body"));
+                .put("lsn_commit", 100L).put("change_index", 3).put("lsn", 90L).put("unchanged_toast", List.of("body"));
         RowChange change = parser.parse(record("cdc.public.orders", ENVELOPE,
                 new Struct(ENVELOPE).put("after", after).put("source", source).put("op", "u")));
         assertEquals(new TableRef("public", "orders"), change.table());
@@ -60,7 +59,7 @@ class RecordParserTest {
         assertEquals("1970-01-01T00:00:01.000001", change.columns().get("ts"));
         assertEquals(new RawJson("{\"a\":1}"), change.columns().get("doc"));
         assertFalse(change.columns().containsKey("body"), "unchanged TOAST is left out, so it is kept as stored");
-        assertEquals(BigInteger.valueOf(100).shiftLeft(64).add(BigInteger.valueOf(3)), change.position());
+        assertEquals(90L, change.position(), "the change's own WAL position");
         assertEquals(5L, change.commitMicros());
         assertEquals(ROW, change.schema(), "the row's schema, what auto.create reads");
         assertNull(change.shape(), "a column left out: its fields are not all of its schema's");
@@ -71,17 +70,16 @@ class RecordParserTest {
     }
 
     @Test
-    void positionsReadLsnsAsUnsigned() {
-        // An LSN is unsigned 64-bit: past 2^63 its long is negative, and it must still order after smaller LSNs.
-        Map<String, Object> high = Map.of("lsn_commit", -2L, "change_index", -1L);
-        BigInteger twoPow64 = BigInteger.ONE.shiftLeft(64);
-        assertEquals(twoPow64.subtract(BigInteger.TWO).shiftLeft(64).add(twoPow64.subtract(BigInteger.ONE)),
-                RecordParser.position(high));
-        assertEquals(BigInteger.valueOf(0x0102030405060708L).shiftLeft(64).add(BigInteger.valueOf(0x090a0b0c0d0e0f10L)),
-                RecordParser.position(Map.of("lsn_commit", 0x0102030405060708L, "change_index", 0x090a0b0c0d0e0f10L)));
-        assertEquals(BigInteger.ZERO, RecordParser.position(Map.of("lsn_commit", 0L, "change_index", 0)));
-        assertTrue(RecordParser.position(high).compareTo(RecordParser.position(Map.of("lsn_commit", Long.MAX_VALUE,
-                "change_index", 0))) > 0);
+    void aSnapshotRowHasNoPositionAndAnLsnPast2To63IsRefused() {
+        Struct source = new Struct(SOURCE).put("schema", "public").put("table", "orders").put("ts_us", 5L)
+                .put("lsn_commit", 100L).put("change_index", 0).put("lsn", 100L);
+        RowChange snapshot = parser.parse(record("cdc.public.orders", ENVELOPE,
+                new Struct(ENVELOPE).put("after", new Struct(ROW).put("id", 1L)).put("source", source).put("op", "r")));
+        assertNull(snapshot.position(), "transactions in flight when a snapshot row was read wrote their changes before it");
+        source.put("lsn", -2L); // an unsigned LSN of 2^64 - 2
+        DataException past = assertThrows(DataException.class, () -> parser.parse(record("cdc.public.orders", ENVELOPE,
+                new Struct(ENVELOPE).put("after", new Struct(ROW).put("id", 1L)).put("source", source).put("op", "c"))));
+        assertTrue(past.getMessage().contains("cdc.public.orders-0@7 has source.lsn 18446744073709551614"), past.getMessage());
     }
 
     @Test
@@ -126,14 +124,14 @@ class RecordParserTest {
     }
 
     @Test
-    void schemalessEnvelopeAndDebeziumSequence() {
+    void schemalessDebeziumEnvelope() {
         Map<String, Object> source = new HashMap<>(Map.of("schema", "inventory", "table", "items", "ts_ms", 2L,
                 "sequence", "[\"10\",\"20\"]", "lsn", 20L));
         Map<String, Object> value = Map.of("op", "c", "after", Map.of("id", 3, "name", "x"), "source", source);
         RowChange change = parser.parse(record("dbserver1.inventory.items", null, value));
         assertEquals(new TableRef("inventory", "items"), change.table());
         assertEquals(3, change.columns().get("id"));
-        assertEquals(BigInteger.TEN.shiftLeft(64).add(BigInteger.valueOf(20)), change.position());
+        assertEquals(20L, change.position(), "Debezium's source.lsn");
         assertEquals(2000L, change.commitMicros());
     }
 

@@ -72,7 +72,7 @@ class SinkAutoCreateIT {
     private static final Schema SOURCE = SchemaBuilder.struct().name("io.pgcdc.source.Source")
             .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
             .field("ts_us", Schema.INT64_SCHEMA).field("lsn_commit", Schema.INT64_SCHEMA)
-            .field("change_index", Schema.INT32_SCHEMA).build();
+            .field("change_index", Schema.INT32_SCHEMA).field("lsn", Schema.INT64_SCHEMA).build();
 
     private static Schema envelope(Schema row) {
         return SchemaBuilder.struct().field("before", row).field("after", row).field("source", SOURCE)
@@ -145,7 +145,7 @@ class SinkAutoCreateIT {
         Schema envelope = envelope(after.schema());
         long commitLsn = lsn++;
         Struct source = new Struct(SOURCE).put("schema", "public").put("table", table)
-                .put("ts_us", 1_735_689_600_000_000L + commitLsn).put("lsn_commit", commitLsn).put("change_index", 0);
+                .put("ts_us", 1_735_689_600_000_000L + commitLsn).put("lsn_commit", commitLsn).put("change_index", 0).put("lsn", commitLsn);
         Struct value = new Struct(envelope).put("after", after).put("source", source).put("op", "c");
         ensureTopic(topic);
         byte[] keyBytes = keySchema == null ? null : WITH_SCHEMAS.fromConnectData(topic, keySchema, key);
@@ -256,7 +256,7 @@ class SinkAutoCreateIT {
         send(topic, key, new Struct(key).put("id", 2L), new Struct(row).put("id", 2L).put("note", "deleted"));
         Schema envelope = envelope(row);
         Struct source = new Struct(SOURCE).put("schema", "public").put("table", "positioned")
-                .put("ts_us", 1_735_689_600_000_000L).put("lsn_commit", lsn++).put("change_index", 0);
+                .put("ts_us", 1_735_689_600_000_000L).put("lsn_commit", lsn).put("change_index", 0).put("lsn", lsn++);
         producer.send(new ProducerRecord<>(topic, 0, WITH_SCHEMAS.fromConnectData(topic, key, new Struct(key).put("id", 2L)),
                 WITH_SCHEMAS.fromConnectData(topic, envelope, new Struct(envelope).put("before", new Struct(row).put("id", 2L))
                         .put("source", source).put("op", "d"))));

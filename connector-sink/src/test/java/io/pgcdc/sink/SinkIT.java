@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,7 +83,7 @@ class SinkIT {
     private static final Schema SOURCE = SchemaBuilder.struct().name("io.pgcdc.source.Source")
             .field("schema", Schema.STRING_SCHEMA).field("table", Schema.STRING_SCHEMA)
             .field("ts_us", Schema.INT64_SCHEMA).field("lsn_commit", Schema.INT64_SCHEMA)
-            .field("change_index", Schema.INT32_SCHEMA)
+            .field("change_index", Schema.INT32_SCHEMA).field("lsn", Schema.INT64_SCHEMA)
             .field("unchanged_toast", SchemaBuilder.array(Schema.STRING_SCHEMA).optional().build()).build();
 
     private static Schema envelope(Schema row) {
@@ -109,8 +108,14 @@ class SinkIT {
     private static Struct change(Schema envelope, String table, String op, Struct before, Struct after, long commitLsn,
                                  int index, List<String> unchangedToast, long commitMicros) {
         Struct source = new Struct(SOURCE).put("schema", "public").put("table", table).put("ts_us", commitMicros)
-                .put("lsn_commit", commitLsn).put("change_index", index).put("unchanged_toast", unchangedToast);
+                .put("lsn_commit", commitLsn).put("change_index", index).put("lsn", changeLsn(commitLsn, index))
+                .put("unchanged_toast", unchangedToast);
         return new Struct(envelope).put("before", before).put("after", after).put("source", source).put("op", op);
+    }
+
+    /** A change's own WAL position: its transaction's changes are written in order, before the commit. */
+    private static long changeLsn(long commitLsn, int index) {
+        return commitLsn * 1_000 + index;
     }
 
     // ---- connector and assertions --------------------------------------------------------------------
@@ -556,7 +561,7 @@ class SinkIT {
                 order(1, "3.00", "again", "2024-06-01T00:00:00Z"), 920, 0, null));
         producer.flush();
         awaitRows("SELECT id, note FROM ledgered ORDER BY id", List.of("1|again", "2|marker", "3|late"));
-        assertEquals(List.of("public.ledgered|(1)|" + BigInteger.valueOf(910).shiftLeft(64)),
+        assertEquals(List.of("public.ledgered|(1)|" + changeLsn(910, 0)),
                 rows("SELECT target, key, position FROM pgcdc_deleted_keys WHERE target = 'public.ledgered'"));
         connect.deleteConnector("ledgered");
     }

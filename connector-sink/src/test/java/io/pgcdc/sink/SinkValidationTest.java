@@ -29,15 +29,16 @@ class SinkValidationTest {
     }
 
     @Test
-    void sourcePositionsNeedANumericWideEnoughForTwoToThe128() {
+    void sourcePositionsNeedABigintOrANumericWideEnoughForOne() {
+        assertNull(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("bigint", "int8")));
         assertNull(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric", "numeric")));
-        assertNull(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric(39,0)", "numeric")));
-        assertNull(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric(41,2)", "numeric")));
-        String narrow = SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric(38,0)", "numeric"));
+        assertNull(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric(19,0)", "numeric")));
+        assertNull(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric(21,2)", "numeric")));
+        String narrow = SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric(18,0)", "numeric"));
         assertTrue(narrow.contains("cannot hold source positions"), narrow);
-        assertTrue(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric(40,2)", "numeric"))
+        assertTrue(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("numeric(20,2)", "numeric"))
                 .contains("cannot hold"));
-        assertTrue(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("bigint", "int8")).contains("make it numeric"));
+        assertTrue(SinkValidation.guardTypeProblem(GuardMode.SOURCE_LSN, column("integer", "int4")).contains("make it bigint"));
     }
 
     @Test
