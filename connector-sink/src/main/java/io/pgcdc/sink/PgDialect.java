@@ -111,8 +111,8 @@ final class PgDialect {
                     // Equal guard values (now() is fixed per transaction): the later source position is newer, and a
                     // change with a position is newer than a row stored without one (a snapshot's).
                     String p = quote(guard.positionColumn());
-                    sql.append(" OR t.").append(g).append(" = excluded.").append(g).append(" AND (t.").append(p)
-                            .append(" IS NULL OR t.").append(p).append(" < excluded.").append(p).append(")");
+                    sql.append(" OR t.").append(g).append(" = excluded.").append(g).append(" AND coalesce(t.").append(p)
+                            .append(", -1) < excluded.").append(p);
                 }
             }
         }

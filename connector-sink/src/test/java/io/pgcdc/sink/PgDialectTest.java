@@ -116,7 +116,7 @@ class PgDialectTest {
         Guard guard = new Guard(GuardMode.COLUMN, "updated_at", "pos", "Europe/Berlin");
         assertTrue(PgDialect.upsert(local, List.of("id", "pos", "updated_at"), guard).endsWith(" WHERE t.\"updated_at\" "
                 + "IS NULL OR t.\"updated_at\" < excluded.\"updated_at\" OR t.\"updated_at\" = excluded.\"updated_at\" "
-                + "AND (t.\"pos\" IS NULL OR t.\"pos\" < excluded.\"pos\")" + COUNTED), "a snapshot's row has no position");
+                + "AND coalesce(t.\"pos\", -1) < excluded.\"pos\"" + COUNTED), "a snapshot's row has no position");
         assertTrue(PgDialect.delete(local, guard).endsWith(" AND CASE WHEN t.\"pos\" IS NOT NULL AND d.\"__pgcdc_position\" "
                 + "IS NOT NULL THEN t.\"pos\" < d.\"__pgcdc_position\" ELSE (t.\"updated_at\" IS NULL OR "
                 + "d.\"__pgcdc_commit_time\" IS NULL OR (t.\"updated_at\" AT TIME ZONE 'Europe/Berlin') <= "

@@ -225,7 +225,7 @@ class SinkAutoCreateIT {
                 "amount|numeric(12,2)|null", "note|text|null", "ok|boolean|null", "bin|bytea|null",
                 "happened|timestamp with time zone|null", "local_ts|timestamp without time zone|null", "day|date|null",
                 "uid|uuid|null", "doc|jsonb|null", "nums|integer[]|null", "took|interval|null", "ratio|double precision|null",
-                "updated_at|timestamp with time zone|null", "pgcdc_position|numeric|null"), columns("public.everything"));
+                "updated_at|timestamp with time zone|null", "pgcdc_position|bigint|null"), columns("public.everything"));
         assertEquals(List.of("PRIMARY KEY (tenant, id)"), primaryKey("public.everything"));
 
         // (b) a field added at the source becomes a nullable column; older rows have no value there
@@ -268,7 +268,7 @@ class SinkAutoCreateIT {
         connect.configureConnector("positioned", config);
         awaitRows("SELECT id, note, deleted_at IS NOT NULL FROM public.positioned ORDER BY id",
                 List.of("1|kept|f", "2|deleted|t"));
-        assertEquals(List.of("id|bigint|not null", "note|text|null", "src_pos|numeric|null",
+        assertEquals(List.of("id|bigint|not null", "note|text|null", "src_pos|bigint|null",
                 "deleted_at|timestamp with time zone|null"), columns("public.positioned"));
         connect.deleteConnector("positioned");
     }

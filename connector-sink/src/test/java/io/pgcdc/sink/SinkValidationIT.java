@@ -43,9 +43,9 @@ class SinkValidationIT {
                 "CREATE UNIQUE INDEX ON partly_keyed (id) WHERE id > 0",
                 "CREATE TABLE unguarded (id bigint PRIMARY KEY, v text, pgcdc_position numeric)",
                 "CREATE TABLE text_guard (id bigint PRIMARY KEY, updated_at text, pgcdc_position numeric)",
-                "CREATE TABLE positioned (id bigint PRIMARY KEY, pos bigint)",
+                "CREATE TABLE positioned (id bigint PRIMARY KEY, pos integer)",
                 "CREATE TABLE unpositioned (id bigint PRIMARY KEY, updated_at timestamptz)",
-                "CREATE TABLE short_position (id bigint PRIMARY KEY, updated_at timestamptz, pgcdc_position bigint)",
+                "CREATE TABLE short_position (id bigint PRIMARY KEY, updated_at timestamptz, pgcdc_position integer)",
                 "CREATE TABLE local_time (id bigint PRIMARY KEY, updated_at timestamp, pgcdc_position numeric)",
                 "CREATE ROLE reader LOGIN",
                 "GRANT SELECT ON fine TO reader",
@@ -155,7 +155,7 @@ class SinkValidationIT {
 
         assertContains("has guard column \"updated_at\" of type text, which cannot tell which version",
                 onlyError(config("text_guard"), "upsert.guard.column"));
-        assertContains("has guard column \"pos\" of type bigint, which cannot hold source positions",
+        assertContains("has guard column \"pos\" of type integer, which cannot hold source positions",
                 onlyError(with(config("positioned"), "upsert.guard.mode", "source_lsn", "upsert.guard.column", "pos"),
                         "upsert.guard.column"));
     }
@@ -164,13 +164,13 @@ class SinkValidationIT {
     void aTableWithoutAPositionColumnIsRefusedUnlessTheUserGivesItUp() {
         String missing = onlyError(config("unpositioned"), "upsert.position.column");
         assertContains("Target table public.unpositioned (topic \"unpositioned\") has no column \"pgcdc_position\" for "
-                + "source positions: add it (ALTER TABLE \"public\".\"unpositioned\" ADD COLUMN \"pgcdc_position\" numeric)",
+                + "source positions: add it (ALTER TABLE \"public\".\"unpositioned\" ADD COLUMN \"pgcdc_position\" bigint)",
                 missing);
         assertContains("a later change with the same updated_at as the stored row", missing);
         assertEquals(Map.of(), errors(with(config("unpositioned"), "upsert.position.column", "")));
         assertEquals(Map.of(), errors(with(config("unpositioned"), "auto.evolve", "true")), "auto.evolve adds it");
         assertEquals(Map.of(), errors(with(config("unpositioned"), "upsert.guard.mode", "none")));
-        assertContains("has position column \"pgcdc_position\" of type bigint, which cannot hold source positions",
+        assertContains("has position column \"pgcdc_position\" of type integer, which cannot hold source positions",
                 onlyError(config("short_position"), "upsert.position.column"));
     }
 
