@@ -88,9 +88,8 @@ public final class Benchmarks {
         }
 
         workload.run(bed.oltp(), table, rows);
-        String endLsn = bed.oltp().queryValue("SELECT pg_current_wal_lsn()");
 
-        SourceBenchmark.Result source = new SourceBenchmark(bed).run(table, publication, rows, endLsn);
+        SourceBenchmark.Result source = new SourceBenchmark(bed).run(table, publication, rows);
         dropSlots(bed, table);
         SinkBenchmark.Result sink = new SinkBenchmark(bed).run(table, rows, workload.finalVersion());
 

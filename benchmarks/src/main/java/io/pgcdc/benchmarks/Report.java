@@ -43,10 +43,10 @@ final class Report {
     String lastLines() {
         Row r = rows.get(rows.size() - 1);
         return "  source rows/s: pgcdc " + r.source().pgcdc().rate() + ", Debezium " + r.source().debezium().rate()
-                + ", pg_recvlogical " + r.source().recvlogical().rate() + "; with SchemaCachingJsonConverter: pgcdc "
+                + ", pgjdbc reader " + r.source().ceiling().rate() + "; with SchemaCachingJsonConverter: pgcdc "
                 + r.source().pgcdcCached().rate() + ", Debezium " + r.source().debeziumCached().rate() + "\n"
                 + "  source CPU per 1,000 rows: walsender pgcdc " + r.source().pgcdc().databaseCpuText() + ", Debezium "
-                + r.source().debezium().databaseCpuText() + ", pg_recvlogical " + r.source().recvlogical().databaseCpuText()
+                + r.source().debezium().databaseCpuText() + ", pgjdbc reader " + r.source().ceiling().databaseCpuText()
                 + "; JVM pgcdc " + r.source().pgcdc().jvmCpuText() + ", Debezium " + r.source().debezium().jvmCpuText() + "\n"
                 + "  sink rows/s:   pgcdc " + r.sink().pgcdc().rate() + ", Debezium JDBC " + r.sink().debezium().rate()
                 + ", direct JDBC " + r.sink().direct().rate() + "\n"
@@ -70,15 +70,15 @@ final class Report {
                 .append("broker and Connect worker in one JVM, JsonConverter with schemas, producers batching 1 MiB with lz4 ")
                 .append("(as config-examples suggest); Debezium 3.6.0.Final\n");
         md.append("- Command: `./run-benchmarks.sh --scale=").append(scale).append("`\n");
-        md.append("- Targets: source ≥ 2× Debezium and ≥ 0.5× pg_recvlogical; sink ≥ 3× Debezium JDBC and ≥ 0.7× direct "
+        md.append("- Targets: source ≥ 2× Debezium and ≥ 0.5× the pgjdbc reader; sink ≥ 3× Debezium JDBC and ≥ 0.7× direct "
                 + "JDBC; heap flat on the one-transaction workload\n\n");
 
         md.append("## Source: rows/s draining the workload's backlog (first to last record landing in Kafka)\n\n");
-        table(md, List.of("rows", "pgcdc", "Debezium", "pg_recvlogical (ceiling)", "pgcdc / Debezium", "pgcdc / ceiling",
+        table(md, List.of("rows", "pgcdc", "Debezium", "pgjdbc reader (ceiling)", "pgcdc / Debezium", "pgcdc / ceiling",
                 "heap pgcdc", "heap Debezium"), r -> {
                     SourceBenchmark.Result s = r.source();
                     return List.of(String.format("%,d", r.rows()), s.pgcdc().rate(), s.debezium().rate(),
-                            s.recvlogical().rate(), s.pgcdc().ratioTo(s.debezium()), s.pgcdc().ratioTo(s.recvlogical()),
+                            s.ceiling().rate(), s.pgcdc().ratioTo(s.debezium()), s.pgcdc().ratioTo(s.ceiling()),
                             s.pgcdc().heapText(), s.debezium().heapText());
                 });
         md.append("\nThe same, both sources writing through pgcdc's `SchemaCachingJsonConverter` (JsonConverter's bytes, "
@@ -86,16 +86,16 @@ final class Report {
         table(md, List.of("pgcdc", "Debezium", "pgcdc / Debezium", "pgcdc / ceiling", "heap pgcdc", "heap Debezium"), r -> {
             SourceBenchmark.Result s = r.source();
             return List.of(s.pgcdcCached().rate(), s.debeziumCached().rate(), s.pgcdcCached().ratioTo(s.debeziumCached()),
-                    s.pgcdcCached().ratioTo(s.recvlogical()), s.pgcdcCached().heapText(), s.debeziumCached().heapText());
+                    s.pgcdcCached().ratioTo(s.ceiling()), s.pgcdcCached().heapText(), s.debeziumCached().heapText());
         });
         md.append("\n## Source: CPU per 1,000 rows\n\n");
         md.append("The walsender's is what decoding for the contender costs the database; the JVM's is the worker, the "
                 + "broker and this driver together, from the connector's creation to its deletion.\n\n");
-        table(md, List.of("walsender pgcdc", "walsender Debezium", "walsender pg_recvlogical", "JVM pgcdc", "JVM Debezium",
+        table(md, List.of("walsender pgcdc", "walsender Debezium", "walsender pgjdbc reader", "JVM pgcdc", "JVM Debezium",
                 "JVM pgcdc, caching converter", "JVM Debezium, caching converter"), r -> {
                     SourceBenchmark.Result s = r.source();
                     return List.of(s.pgcdc().databaseCpuText(), s.debezium().databaseCpuText(),
-                            s.recvlogical().databaseCpuText(), s.pgcdc().jvmCpuText(), s.debezium().jvmCpuText(),
+                            s.ceiling().databaseCpuText(), s.pgcdc().jvmCpuText(), s.debezium().jvmCpuText(),
                             s.pgcdcCached().jvmCpuText(), s.debeziumCached().jvmCpuText());
                 });
         md.append("\n## Sink: rows/s from the topic our source filled (from the commit of the first transaction that wrote rows to the commit of the last)\n\n");
@@ -134,10 +134,10 @@ final class Report {
                 second, or after 120 s).
                 - Source: each contender has its own slot on one publication, created before the workload; the workload \
                 is written with no connector running, then each contender in turn drains the backlog alone \
-                (pg_recvlogical with pgoutput proto 1 into /dev/null, then pgcdc, then Debezium with \
+                (a pgjdbc replication stream that reads pgoutput proto 1 and discards it, then pgcdc, then Debezium with \
                 `snapshot.mode=no_data`, then both again with `SchemaCachingJsonConverter` as their connectors' \
-                `key.converter` and `value.converter`). Topics are stamped by the broker (LogAppendTime); pg_recvlogical is timed \
-                from process start to `--endpos`.
+                `key.converter` and `value.converter`). Topics are stamped by the broker (LogAppendTime); the pgjdbc reader is timed \
+                from connecting to its last row change.
                 - Sink: the sinks read the same topic (pgcdc's change events, written by JsonConverter with schemas) \
                 from its beginning, 2,500 records per poll (pgcdc writes each poll as one batch). pgcdc reads JsonConverter's bytes \
                 itself (`value.converter=ByteArrayConverter`, as config-examples suggest); "pgcdc given Structs" is \

@@ -1,11 +1,9 @@
 package io.pgcdc.benchmarks;
 
-import java.io.IOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Drains one workload's backlog with each source contender in turn, each from its own slot created
@@ -17,7 +15,7 @@ final class SourceBenchmark {
      * @param pgcdcCached    pgcdc writing through its SchemaCachingJsonConverter (the same bytes as JsonConverter)
      * @param debeziumCached Debezium writing through the same converter
      */
-    record Result(Measurement pgcdc, Measurement debezium, Measurement recvlogical, Measurement pgcdcCached,
+    record Result(Measurement pgcdc, Measurement debezium, Measurement ceiling, Measurement pgcdcCached,
             Measurement debeziumCached) { }
 
     static final String PGCDC = "pgcdc";
@@ -32,7 +30,7 @@ final class SourceBenchmark {
     }
 
     static List<String> slots(String table) {
-        return List.of("pgcdc_" + table, "dbz_" + table, "recv_" + table, "pgcdcc_" + table, "dbzc_" + table);
+        return List.of("pgcdc_" + table, "dbz_" + table, "ceiling_" + table, "pgcdcc_" + table, "dbzc_" + table);
     }
 
     static List<String> topics(String table) {
@@ -51,9 +49,8 @@ final class SourceBenchmark {
         return prefix + ".public." + table;
     }
 
-    /** @param endLsn the WAL position after the workload's last commit */
-    Result run(String table, String publication, long rows, String endLsn) {
-        Measurement recvlogical = recvlogical("recv_" + table, publication, rows, endLsn);
+    Result run(String table, String publication, long rows) {
+        Measurement ceiling = ceiling("ceiling_" + table, publication, rows);
         Measurement pgcdc = connector("pgcdc-source-" + table, "pgcdc_" + table,
                 Contenders.pgcdcSource(bed.oltp(), "pgcdc_" + table, publication, table, PGCDC), pgcdcTopic(table), rows);
         Measurement debezium = connector("debezium-source-" + table, "dbz_" + table,
@@ -66,7 +63,7 @@ final class SourceBenchmark {
                 Contenders.withSchemaCachingConverter(
                         Contenders.debeziumSource(bed.oltp(), "dbzc_" + table, publication, table, DEBEZIUM_CACHED)),
                 topic(DEBEZIUM_CACHED, table), rows);
-        return new Result(pgcdc, debezium, recvlogical, pgcdcCached, debeziumCached);
+        return new Result(pgcdc, debezium, ceiling, pgcdcCached, debeziumCached);
     }
 
     /**
@@ -87,29 +84,14 @@ final class SourceBenchmark {
         }
     }
 
-    /** The decoding ceiling: the server decodes into a client that throws everything away. */
-    private Measurement recvlogical(String slot, String publication, long rows, String endLsn) {
-        ProcessBuilder command = new ProcessBuilder("pg_recvlogical", "-h", bed.server().host(),
-                "-p", String.valueOf(bed.server().port()), "-U", "postgres", "-d", bed.oltp().name(), "--slot", slot,
-                "--start", "--endpos", endLsn, "--no-loop", "-o", "proto_version=1", "-o", "publication_names=" + publication,
-                "-f", "/dev/null").redirectErrorStream(true);
+    /** The decoding ceiling, timed from connecting to the slot: see {@link DecodingCeiling}. */
+    private Measurement ceiling(String slot, String publication, long rows) {
         QuietCompiler.await();
         try (CpuCost cpu = CpuCost.walsender(bed.oltp(), slot)) {
-            long start = System.nanoTime();
-            Process process = command.start();
-            String output = new String(process.getInputStream().readAllBytes());
-            if (!process.waitFor(timeout(rows).toSeconds(), TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                return Measurement.failed("pg_recvlogical timed out");
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            CpuCost.Seconds cpuSeconds = cpu.stop();
-            if (process.exitValue() != 0) {
-                return Measurement.failed("pg_recvlogical exited " + process.exitValue() + ": " + output.strip());
-            }
-            return Measurement.of(rows, seconds, null).withCpu(cpuSeconds, rows, false);
-        } catch (IOException | SQLException e) {
-            return Measurement.failed("cannot run pg_recvlogical: " + e.getMessage());
+            double seconds = DecodingCeiling.drain(bed.oltp(), slot, publication, rows, timeout(rows));
+            return Measurement.of(rows, seconds, null).withCpu(cpu.stop(), rows, false);
+        } catch (SQLException | RuntimeException e) {
+            return Measurement.failed("pgjdbc reader: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Measurement.failed("interrupted");

@@ -20,11 +20,12 @@ import java.util.concurrent.Future;
  * --connect=URL           an existing Connect worker's REST endpoint (both plugins installed,
  *                         exactly.once.source.support=enabled) instead of Kafka and Connect here
  * </pre>
+ * ./run-pipeline.sh also takes --postgres-version=NN: the build's PostgreSQL binaries are of that major version.
  */
 public final class Quickstart {
 
     private static final String USAGE = "options: --duration=SECONDS --writers=N --large-transaction=ROWS "
-            + "--oltp=JDBC_URL --olap=JDBC_URL --connect=REST_URL";
+            + "--oltp=JDBC_URL --olap=JDBC_URL --connect=REST_URL (and, to ./run-pipeline.sh, --postgres-version=NN)";
 
     private Quickstart() {
     }

@@ -18,9 +18,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A throwaway PostgreSQL cluster started from the binaries on the PATH
- * ({@code initdb}, {@code pg_ctl}), with {@code wal_level=logical}. PostgreSQL
- * refuses to run as root, so as root the binaries run as the {@code postgres} user.
+ * A throwaway PostgreSQL cluster with {@code wal_level=logical}, started from the server binaries
+ * {@link PostgresBinaries} finds. PostgreSQL refuses to run as root, so as root the binaries run as the
+ * {@code postgres} user.
  */
 public final class PostgresServer implements AutoCloseable {
 
@@ -77,12 +77,47 @@ public final class PostgresServer implements AutoCloseable {
         return start(Map.of());
     }
 
+    /**
+     * A hot standby of this server, started with {@code standby.signal} and {@code settings} ({@code primary_conninfo},
+     * {@code primary_slot_name}, …) from a copy of this server's data directory taken while it was stopped cleanly
+     * (it restarts); the standby is stopped at JVM exit.
+     */
+    public PostgresServer standby(Map<String, String> settings) {
+        try {
+            Path dir = Files.createTempDirectory("pgcdc-pg-");
+            if (isRoot()) {
+                run(List.of("chown", "postgres", dir.toString()));
+            }
+            PostgresServer standby = new PostgresServer(dir.resolve("data"), freePort());
+            stop(false);
+            run(asPostgres("cp", "-a", dataDir.toString(), standby.dataDir.toString()));
+            startServer();
+            StringBuilder conf = new StringBuilder();
+            appendSetting(conf, "port", String.valueOf(standby.port));
+            appendSetting(conf, "unix_socket_directories", "'" + dir + "'");
+            settings.forEach((k, v) -> appendSetting(conf, k, v));
+            Files.writeString(standby.dataDir.resolve("postgresql.conf"), conf.toString(),
+                    java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(standby.dataDir.resolve("standby.signal"), "");
+            standby.startServer();
+            Runtime.getRuntime().addShutdownHook(new Thread(standby::close));
+            return standby;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Ends recovery on a standby: it becomes a primary. */
+    public void promote() {
+        run(asPostgres(binary("pg_ctl"), "-D", dataDir.toString(), "-w", "-t", "60", "promote"));
+    }
+
     private void init(Map<String, String> settings, Tls tls, List<String> hba) throws IOException {
         Path parent = dataDir.getParent();
         if (isRoot()) {
             run(List.of("chown", "postgres", parent.toString()));
         }
-        run(asPostgres("initdb", "-D", dataDir.toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+        run(asPostgres(binary("initdb"), "-D", dataDir.toString(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                 "--no-sync", "--locale=C"));
         StringBuilder conf = new StringBuilder();
         appendSetting(conf, "port", String.valueOf(port));
@@ -128,14 +163,14 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     private void startServer() {
-        run(asPostgres("pg_ctl", "-D", dataDir.toString(), "-l", dataDir.getParent().resolve("log").toString(),
+        run(asPostgres(binary("pg_ctl"), "-D", dataDir.toString(), "-l", dataDir.getParent().resolve("log").toString(),
                 "-w", "-t", "60", "start"));
         running = true;
     }
 
     /** Stops the server the way a crash would ({@code -m immediate}) or cleanly ({@code -m fast}). */
     public void stop(boolean immediate) {
-        run(asPostgres("pg_ctl", "-D", dataDir.toString(), "-w", "-t", "60", "-m", immediate ? "immediate" : "fast", "stop"));
+        run(asPostgres(binary("pg_ctl"), "-D", dataDir.toString(), "-w", "-t", "60", "-m", immediate ? "immediate" : "fast", "stop"));
         running = false;
     }
 
@@ -150,6 +185,15 @@ public final class PostgresServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The server's major version (12, 13, …). */
+    public int majorVersion() {
+        try {
+            return Integer.parseInt(queryValue("postgres", "SHOW server_version_num")) / 10000;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public String host() {
@@ -195,7 +239,7 @@ public final class PostgresServer implements AutoCloseable {
         deleteRecursively(dataDir.getParent());
     }
 
-    private static void deleteRecursively(Path dir) {
+    static void deleteRecursively(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
@@ -204,6 +248,10 @@ public final class PostgresServer implements AutoCloseable {
         } catch (IOException ignored) {
             // temp files; nothing to do
         }
+    }
+
+    private static String binary(String name) {
+        return PostgresBinaries.bin().resolve(name).toString();
     }
 
     private static boolean isRoot() {
@@ -227,7 +275,7 @@ public final class PostgresServer implements AutoCloseable {
                 throw new IllegalStateException("Command failed: " + String.join(" ", command) + "\n" + output);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot run " + command.get(0) + " (are the PostgreSQL binaries on the PATH?)", e);
+            throw new UncheckedIOException("Cannot run " + String.join(" ", command), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
