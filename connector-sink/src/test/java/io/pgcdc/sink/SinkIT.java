@@ -20,6 +20,7 @@ import org.apache.kafka.connect.json.JsonConverter;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import io.pgcdc.testsupport.Await;
@@ -28,6 +29,7 @@ import io.pgcdc.testsupport.PostgresServer;
 import io.pgcdc.testsupport.TopicReader;
 
 /** The sink against a real PostgreSQL and a real Connect worker, records produced to Kafka in every accepted shape. */
+@Tag("compat")
 class SinkIT {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(90);
@@ -663,9 +665,9 @@ class SinkIT {
     @Test
     void aBatchOfLargeDocumentsIsWrittenInSeveralStatementsOfOneTransaction() throws Exception {
         pg.execute(DB, "CREATE TABLE big_docs (id int PRIMARY KEY, doc jsonb, updated_at timestamptz, pgcdc_position numeric)",
-                "CREATE TABLE big_docs_statements (tx xid8, n int)",
+                "CREATE TABLE big_docs_statements (tx bigint, n int)",
                 "CREATE FUNCTION count_big_docs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                        + "INSERT INTO big_docs_statements SELECT pg_current_xact_id(), count(*) FROM inserted; RETURN NULL; END $$",
+                        + "INSERT INTO big_docs_statements SELECT txid_current(), count(*) FROM inserted; RETURN NULL; END $$",
                 "CREATE TRIGGER big_docs_statements AFTER INSERT ON big_docs REFERENCING NEW TABLE AS inserted "
                         + "FOR EACH STATEMENT EXECUTE FUNCTION count_big_docs()");
         Schema row = SchemaBuilder.struct().optional().field("id", Schema.INT32_SCHEMA)

@@ -20,9 +20,12 @@ final class JdbcCatalog implements Catalog, AutoCloseable {
             + "JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
             + "WHERE i.indrelid = ? AND i.indisprimary";
 
-    private static final String SLOT_STATE = "SELECT coalesce(confirmed_flush_lsn - '0/0', 0)::bigint, "
-            + "coalesce(pg_current_wal_lsn() - restart_lsn, 0)::bigint, (pg_current_wal_lsn() - '0/0')::bigint "
-            + "FROM pg_catalog.pg_replication_slots WHERE slot_name = ?";
+    private static final String SLOT_STATE = "SELECT coalesce(s.confirmed_flush_lsn - '0/0', 0)::bigint, "
+            + "coalesce(pg_current_wal_lsn() - s.restart_lsn, 0)::bigint, (pg_current_wal_lsn() - '0/0')::bigint, %s "
+            + "FROM pg_catalog.pg_replication_slots s %s WHERE s.slot_name = ?";
+    /** The slot's spill statistics: PostgreSQL 14+ keeps them in pg_stat_replication_slots; -1 before. */
+    private static final String SPILLS = "coalesce(st.spill_bytes, 0), coalesce(st.spill_txns, 0)";
+    private static final String SPILLS_FROM = "LEFT JOIN pg_catalog.pg_stat_replication_slots st ON st.slot_name = s.slot_name";
 
     private final SourceConfig config;
     private Connection connection;
@@ -77,10 +80,14 @@ final class JdbcCatalog implements Catalog, AutoCloseable {
 
     /** The slot as the server sees it; null when it does not exist. */
     SourceMetrics.SlotState slotState(String slot) throws SQLException {
-        try (PreparedStatement ps = connection().prepareStatement(SLOT_STATE)) {
+        Connection c = connection();
+        boolean spills = c.getMetaData().getDatabaseMajorVersion() >= 14;
+        try (PreparedStatement ps = c.prepareStatement(String.format(SLOT_STATE, spills ? SPILLS : "-1, -1",
+                spills ? SPILLS_FROM : ""))) {
             ps.setString(1, slot);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? new SourceMetrics.SlotState(rs.getLong(1), rs.getLong(2), rs.getLong(3)) : null;
+                return rs.next() ? new SourceMetrics.SlotState(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
+                        rs.getLong(5)) : null;
             }
         }
     }

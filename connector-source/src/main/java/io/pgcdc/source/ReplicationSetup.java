@@ -59,6 +59,14 @@ final class ReplicationSetup {
         try (Connection connection = connect(config)) {
             checkWalLevel(connection);
             checkReplicationRole(connection);
+            String failover = FailoverSlot.unsupported(config, connection, where());
+            if (failover != null) {
+                throw new ConnectException(failover);
+            }
+            String unprotected = FailoverSlot.unprotected(config, connection, where());
+            if (unprotected != null) {
+                log.warn(unprotected);
+            }
             ensurePublication(connection);
             checkCapturedTables(connection);
             if (config.snapshotMode() == SourceConfig.SnapshotMode.INITIAL_ONLY) {
@@ -138,8 +146,11 @@ final class ReplicationSetup {
                         + " matches table.include.list/table.exclude.list"));
             }
             addIfPresent(problems, SourceConfig.TABLE_INCLUDE_LIST_CONFIG, unselectableTables(connection, captured));
+            addIfPresent(problems, SourceConfig.TABLE_INCLUDE_LIST_CONFIG, unpublishablePartitionedTables(connection, captured));
             addIfPresent(problems, SourceConfig.PUBLICATION_AUTOCREATE_CONFIG, publicationProblem(connection, captured));
             addIfPresent(problems, SourceConfig.SLOT_NAME_CONFIG, slotProblem(connection));
+            addIfPresent(problems, SourceConfig.SLOT_FAILOVER_CONFIG, FailoverSlot.unsupported(config, connection, where()));
+            addIfPresent(problems, SourceConfig.SLOT_FAILOVER_CONFIG, FailoverSlot.unprotected(config, connection, where()));
         } catch (SQLException e) {
             problems.add(new Problem(SourceConfig.HOSTNAME_CONFIG, "Cannot connect to PostgreSQL at " + config.hostname()
                     + ":" + config.port() + ", database \"" + config.dbname() + "\", as user \"" + config.user() + "\": "
@@ -301,6 +312,15 @@ final class ReplicationSetup {
                 + " (max_replication_slots is reached): drop an unused slot or raise max_replication_slots";
     }
 
+    /** Partitioned tables among the captured ones, which a publication cannot hold before PostgreSQL 13; or null. */
+    private static String unpublishablePartitionedTables(Connection connection, List<String> captured) throws SQLException {
+        int major = connection.getMetaData().getDatabaseMajorVersion();
+        List<String> partitioned = major < 13 ? tablesWhere(connection, captured, "c.relkind = 'p'") : List.of();
+        return partitioned.isEmpty() ? null : "PostgreSQL " + major + " cannot publish partitioned tables " + partitioned
+                + " (13 can, under their own names): name their partitions in table.include.list instead, each "
+                + "captured as a table of its own";
+    }
+
     private void ensurePublication(Connection connection) throws SQLException {
         String name = config.publicationName();
         boolean exists;
@@ -312,6 +332,10 @@ final class ReplicationSetup {
         }
         SourceConfig.PublicationAutocreate mode = config.publicationAutocreate();
         List<String> tables = capturedTableNames(connection);
+        String partitioned = unpublishablePartitionedTables(connection, tables);
+        if (partitioned != null) {
+            throw new ConnectException(partitioned);
+        }
         if (!exists || mode == SourceConfig.PublicationAutocreate.FILTERED) {
             makePublication(connection, exists, tables);
         }
@@ -524,7 +548,7 @@ final class ReplicationSetup {
                     "SELECT s.plugin, s.database, s.active_pid, to_jsonb(s) ->> 'wal_status', r.client_addr::text, "
                             + "to_jsonb(s) ->> 'invalidation_reason', (s.confirmed_flush_lsn - '0/0')::text, "
                             + "(CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_replay_lsn() "
-                            + "ELSE pg_catalog.pg_current_wal_lsn() END - '0/0')::text "
+                            + "ELSE pg_catalog.pg_current_wal_lsn() END - '0/0')::text, to_jsonb(s) ->> 'failover' "
                             + "FROM pg_catalog.pg_replication_slots s LEFT JOIN pg_catalog.pg_stat_replication r "
                             + "ON r.pid = s.active_pid WHERE s.slot_name = ?")) {
                 ps.setString(1, config.slotName());
@@ -545,7 +569,7 @@ final class ReplicationSetup {
                     String invalidation = rs.getString(6);
                     if ("lost".equals(rs.getString(4)) || invalidation != null) {
                         String why = invalidation != null ? "invalidation_reason = " + invalidation
-                                : "wal_status = lost: max_slot_wal_keep_size was exceeded";
+                                + invalidationCause(invalidation) : "wal_status = lost: max_slot_wal_keep_size was exceeded";
                         if (config.snapshotMode() != SourceConfig.SnapshotMode.WHEN_NEEDED) {
                             throw new ConnectException("Replication slot \"" + config.slotName() + "\" in " + where()
                                     + " was invalidated (" + why + "): the changes it held are gone. Set "
@@ -565,6 +589,9 @@ final class ReplicationSetup {
                     int pid = rs.getInt(3);
                     if (rs.wasNull()) {
                         checkOffsetAgainst(storedOffset, lsn(rs.getString(7)), lsn(rs.getString(8)));
+                        if (config.slotFailover() && !"true".equals(rs.getString(9))) {
+                            enableFailover();
+                        }
                         return new Start(storedOffset, null);
                     }
                     if (System.currentTimeMillis() > deadline) {
@@ -631,7 +658,8 @@ final class ReplicationSetup {
         log.info("Creating replication slot {} (pgoutput)", config.slotName());
         try (Connection connection = connect(config);
              PreparedStatement ps = connection.prepareStatement(
-                     "SELECT pg_catalog.pg_create_logical_replication_slot(?, 'pgoutput')")) {
+                     "SELECT pg_catalog.pg_create_logical_replication_slot(?, "
+                             + FailoverSlot.creationArguments(config) + ")")) {
             ps.setString(1, config.slotName());
             ps.execute();
         } catch (SQLException e) {
@@ -648,9 +676,7 @@ final class ReplicationSetup {
         try {
             replication = DriverManager.getConnection(config.jdbcUrl(), config.replicationProperties());
             try (Statement s = replication.createStatement();
-                 // slot.name is validated as [a-z0-9_]: safe in the replication command, which takes no parameters.
-                 ResultSet rs = s.executeQuery("CREATE_REPLICATION_SLOT " + config.slotName()
-                         + " LOGICAL pgoutput EXPORT_SNAPSHOT")) {
+                 ResultSet rs = s.executeQuery(FailoverSlot.exportingCommand(config))) {
                 rs.next();
                 long lsn = org.postgresql.replication.LogSequenceNumber.valueOf(rs.getString("consistent_point")).asLong();
                 return new ExportedSnapshot(replication, rs.getString("snapshot_name"), lsn);
@@ -662,6 +688,29 @@ final class ReplicationSetup {
             throw new ConnectException("Cannot create replication slot \"" + config.slotName() + "\" in " + where() + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /** Turns failover on for the existing slot (inactive: no other reader holds it). */
+    private void enableFailover() {
+        log.info("Making replication slot {} a failover slot (slot.failover)", config.slotName());
+        try (Connection replication = DriverManager.getConnection(config.jdbcUrl(), config.replicationProperties());
+             Statement s = replication.createStatement()) {
+            s.execute(FailoverSlot.enablingCommand(config));
+        } catch (SQLException e) {
+            throw new ConnectException("Cannot make replication slot \"" + config.slotName() + "\" in " + where()
+                    + " a failover slot: " + e.getMessage(), e);
+        }
+    }
+
+    /** What a PostgreSQL 17+ invalidation reason means for the operator, after a colon. */
+    static String invalidationCause(String reason) {
+        return switch (reason) {
+            case "wal_removed" -> ": the WAL it held was removed, as max_slot_wal_keep_size was exceeded";
+            case "rows_removed" -> ": catalog rows it needed were removed (on a standby: turn hot_standby_feedback on)";
+            case "wal_level_insufficient" -> ": wal_level was set below logical";
+            case "idle_timeout" -> ": it was unused for longer than idle_replication_slot_timeout";
+            default -> "";
+        };
     }
 
     /** An LSN the catalog printed as a number; 0 for none. */

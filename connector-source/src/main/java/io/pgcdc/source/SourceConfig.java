@@ -64,6 +64,14 @@ public final class SourceConfig extends AbstractConfig {
     private static final String SLOT_NAME_DOC = "Logical replication slot to read (pgoutput). Created if missing.";
     public static final String SLOT_NAME_DEFAULT = "pgcdc";
 
+    public static final String SLOT_FAILOVER_CONFIG = "slot.failover";
+    private static final String SLOT_FAILOVER_DOC = "Make the slot a failover slot (PostgreSQL 17+): created, or switched "
+            + "on when it exists, with failover = true, so that standbys running with sync_replication_slots = on keep "
+            + "a copy of it, and after a promotion the connector resumes from the new primary. The primary's "
+            + "synchronized_standby_slots must name those standbys' physical slots (validation checks it): otherwise "
+            + "the slot can confirm changes a standby has not received yet.";
+    public static final boolean SLOT_FAILOVER_DEFAULT = false;
+
     public static final String PUBLICATION_NAME_CONFIG = "publication.name";
     private static final String PUBLICATION_NAME_DOC = "Publication that selects the captured tables.";
     public static final String PUBLICATION_NAME_DEFAULT = "pgcdc_publication";
@@ -201,6 +209,8 @@ public final class SourceConfig extends AbstractConfig {
         order = 0;
         def.define(SLOT_NAME_CONFIG, Type.STRING, SLOT_NAME_DEFAULT, new IdentifierValidator(), Importance.HIGH,
                         SLOT_NAME_DOC, GROUP_REPLICATION, ++order, Width.MEDIUM, "Slot")
+                .define(SLOT_FAILOVER_CONFIG, Type.BOOLEAN, SLOT_FAILOVER_DEFAULT, Importance.MEDIUM, SLOT_FAILOVER_DOC,
+                        GROUP_REPLICATION, ++order, Width.SHORT, "Failover slot")
                 .define(PUBLICATION_NAME_CONFIG, Type.STRING, PUBLICATION_NAME_DEFAULT, ConfigDef.LambdaValidator.with(
                                 (name, value) -> {
                                     if (value == null || ((String) value).isEmpty() || ((String) value).contains("'")) {
@@ -272,6 +282,10 @@ public final class SourceConfig extends AbstractConfig {
 
     public String slotName() {
         return getString(SLOT_NAME_CONFIG);
+    }
+
+    public boolean slotFailover() {
+        return getBoolean(SLOT_FAILOVER_CONFIG);
     }
 
     public String publicationName() {

@@ -20,7 +20,9 @@ public final class SourceMetrics implements SourceMetricsMBean {
     private static final Logger log = LoggerFactory.getLogger(SourceMetrics.class);
 
     /** What the server says about the slot. */
-    public record SlotState(long confirmedFlushLsn, long retainedWalBytes, long currentWalLsn) { }
+    /** @param spillBytes and {@code spillTransactions}: -1 when the server (before 14) keeps no such statistics */
+    public record SlotState(long confirmedFlushLsn, long retainedWalBytes, long currentWalLsn, long spillBytes,
+            long spillTransactions) { }
 
     private volatile long lastReceivedLsn;
     private volatile long confirmedLsn;
@@ -193,6 +195,18 @@ public final class SourceMetrics implements SourceMetricsMBean {
     public long getSlotRetainedWalBytes() {
         SlotState s = slot;
         return s == null ? 0 : s.retainedWalBytes();
+    }
+
+    @Override
+    public long getSlotSpillBytes() {
+        SlotState s = slot;
+        return s == null ? -1 : s.spillBytes();
+    }
+
+    @Override
+    public long getSlotSpillTransactions() {
+        SlotState s = slot;
+        return s == null ? -1 : s.spillTransactions();
     }
 
     @Override

@@ -22,6 +22,15 @@ public interface SourceMetricsMBean {
     /** WAL the server keeps for the slot (current WAL position minus the slot's restart_lsn). */
     long getSlotRetainedWalBytes();
 
+    /**
+     * Bytes the server wrote to disk while decoding this slot's transactions larger than logical_decoding_work_mem
+     * (pg_stat_replication_slots.spill_bytes, PostgreSQL 14+; -1 before, or before the slot was first read).
+     */
+    long getSlotSpillBytes();
+
+    /** Transactions the server spilled to disk while decoding this slot (spill_txns, PostgreSQL 14+; -1 before). */
+    long getSlotSpillTransactions();
+
     /** WAL written on the server that this task has not received yet. */
     long getLagBytes();
 

@@ -25,6 +25,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.connect.util.clusters.EmbeddedKafkaCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -129,6 +130,7 @@ class SnapshotIT {
     }
 
     @Test
+    @Tag("compat")
     void snapshotThenStreamEqualsTheTableWhileWritersCommit() throws Exception {
         int rows = 20_000;
         pg.execute(DB, "CREATE TABLE accounts (id int PRIMARY KEY, balance int, note text, "

@@ -2,7 +2,9 @@ package io.pgcdc.source;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 
@@ -36,6 +38,17 @@ final class SourceIntegrationSupport {
         config.put("topic.creation.default.partitions", "1");
         config.put("topic.creation.default.replication.factor", "1");
         return config;
+    }
+
+    /** Errors on the setting they concern, from PUT /connector-plugins/.../config/validate, before anything exists. */
+    static Map<String, List<String>> validationErrors(EmbeddedConnectCluster connect, Map<String, String> config) {
+        Map<String, List<String>> errors = new TreeMap<>();
+        connect.validateConnectorConfig(PgSourceConnector.class.getSimpleName(), config).configs().forEach(info -> {
+            if (!info.configValue().errors().isEmpty()) {
+                errors.put(info.configValue().name(), info.configValue().errors());
+            }
+        });
+        return errors;
     }
 
     static void awaitRunning(EmbeddedConnectCluster connect, String name) {

@@ -13,6 +13,7 @@ import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 import org.apache.kafka.connect.util.clusters.WorkerHandle;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import io.pgcdc.testsupport.Await;
@@ -58,6 +59,7 @@ class SourceRecoveryIT {
 
     /** Guarantee 2: restarts of every kind through REST and a replaced worker, including mid large transaction. */
     @Test
+    @Tag("compat")
     void restartsLoseNothingAndDuplicateNothing() throws Exception {
         pg.createDatabase("restarts");
         String name = "restarts";
@@ -95,6 +97,7 @@ class SourceRecoveryIT {
 
     /** Guarantee 6: the walsender killed, the database restarted and crashed: the task reconnects and loses nothing. */
     @Test
+    @Tag("compat")
     void lostConnectionsAndDatabaseRestartsAreSurvived() throws Exception {
         pg.createDatabase("faults");
         String name = "faults";

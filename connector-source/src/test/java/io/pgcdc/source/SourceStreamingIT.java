@@ -5,10 +5,12 @@ import static io.pgcdc.source.SourceIntegrationSupport.awaitRunning;
 import static io.pgcdc.source.SourceIntegrationSupport.awaitTaskFailure;
 import static io.pgcdc.source.SourceIntegrationSupport.confirmedFlush;
 import static io.pgcdc.source.SourceIntegrationSupport.sourceConfig;
+import static io.pgcdc.source.SourceIntegrationSupport.validationErrors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.sql.Connection;
 import java.sql.Statement;
@@ -32,6 +34,7 @@ import javax.management.ObjectName;
 import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
@@ -47,6 +50,7 @@ import io.pgcdc.testsupport.TopicReader;
 import io.pgcdc.testsupport.TopicReader.Message;
 
 /** The source against a real PostgreSQL and a real Connect worker, configured through REST. */
+@Tag("compat")
 class SourceStreamingIT {
 
     private static final String DB = "app";
@@ -56,6 +60,10 @@ class SourceStreamingIT {
     @BeforeAll
     static void start() throws Exception {
         pg = PostgresServer.start();
+        if (pg.majorVersion() >= 13) {
+            // Small, so that a transaction of a thousand rows is spilled to disk while it is decoded.
+            pg.execute("postgres", "ALTER SYSTEM SET logical_decoding_work_mem = '64kB'", "SELECT pg_reload_conf()");
+        }
         pg.createDatabase(DB);
         pg.execute(DB, "CREATE TYPE mood AS ENUM ('sad', 'happy')");
         connect = ConnectCluster.start("source-streaming", 1, Map.of());
@@ -75,17 +83,6 @@ class SourceStreamingIT {
         return messages.stream().filter(m -> m.value() != null).toList();
     }
 
-    /** Errors on the setting they concern, from PUT /connector-plugins/.../config/validate, before anything exists. */
-    private static Map<String, List<String>> validationErrors(Map<String, String> config) {
-        Map<String, List<String>> errors = new java.util.TreeMap<>();
-        connect.validateConnectorConfig(PgSourceConnector.class.getSimpleName(), config).configs().forEach(info -> {
-            if (!info.configValue().errors().isEmpty()) {
-                errors.put(info.configValue().name(), info.configValue().errors());
-            }
-        });
-        return errors;
-    }
-
     @Test
     void validationThroughRestNamesTheSettingThatIsWrong() throws Exception {
         pg.execute(DB, "CREATE TABLE validated (id int PRIMARY KEY)", "CREATE TABLE unkeyed (v text)",
@@ -93,42 +90,42 @@ class SourceStreamingIT {
                 "SELECT pg_create_logical_replication_slot('decoded', 'test_decoding')");
         Map<String, String> good = sourceConfig(pg, DB, "validated", "public\\.validated");
         good.put("name", "validated");
-        assertEquals(Map.of(), validationErrors(good));
+        assertEquals(Map.of(), validationErrors(connect, good));
 
         Map<String, String> wrongPort = new java.util.HashMap<>(good);
         wrongPort.put("database.port", "1");
-        assertTrue(validationErrors(wrongPort).get("database.hostname").get(0).startsWith("Cannot connect to PostgreSQL at"));
+        assertTrue(validationErrors(connect, wrongPort).get("database.hostname").get(0).startsWith("Cannot connect to PostgreSQL at"));
 
         // Placed into the JDBC URL unchecked, this would choose the database and override database.sslmode.
         Map<String, String> urlInHost = new java.util.HashMap<>(good);
         urlInHost.put("database.hostname", pg.host() + ":" + pg.port() + "/" + DB + "?sslmode=disable&");
-        assertTrue(validationErrors(urlInHost).getOrDefault("database.hostname", List.of("no error")).get(0)
-                .contains("not a host name or IP address"), () -> validationErrors(urlInHost).toString());
+        assertTrue(validationErrors(connect, urlInHost).getOrDefault("database.hostname", List.of("no error")).get(0)
+                .contains("not a host name or IP address"), () -> validationErrors(connect, urlInHost).toString());
 
         Map<String, String> noReplication = new java.util.HashMap<>(good);
         noReplication.put("database.user", "checked");
-        assertTrue(validationErrors(noReplication).get("database.user").get(0).contains("lacks the REPLICATION attribute"));
+        assertTrue(validationErrors(connect, noReplication).get("database.user").get(0).contains("lacks the REPLICATION attribute"));
 
         Map<String, String> noSelect = new java.util.HashMap<>(good);
         noSelect.put("database.user", "streamer");
-        assertTrue(validationErrors(noSelect).get("table.include.list").get(0)
+        assertTrue(validationErrors(connect, noSelect).get("table.include.list").get(0)
                 .contains("may not SELECT from \"public\".\"validated\""));
 
         Map<String, String> noTable = new java.util.HashMap<>(good);
         noTable.put("table.include.list", "public\\.missing");
-        assertTrue(validationErrors(noTable).get("table.include.list").get(0).startsWith("No table in"));
+        assertTrue(validationErrors(connect, noTable).get("table.include.list").get(0).startsWith("No table in"));
 
         Map<String, String> unkeyed = new java.util.HashMap<>(good);
         unkeyed.put("table.include.list", "public\\.unkeyed");
-        assertTrue(validationErrors(unkeyed).get("table.include.list").get(0).contains("without primary key"));
+        assertTrue(validationErrors(connect, unkeyed).get("table.include.list").get(0).contains("without primary key"));
 
         Map<String, String> otherPlugin = new java.util.HashMap<>(good);
         otherPlugin.put("slot.name", "decoded");
-        assertTrue(validationErrors(otherPlugin).get("slot.name").get(0).contains("uses plugin test_decoding"));
+        assertTrue(validationErrors(connect, otherPlugin).get("slot.name").get(0).contains("uses plugin test_decoding"));
 
         Map<String, String> badSetting = new java.util.HashMap<>(good);
         badSetting.put("snapshot.mode", "sometimes");
-        assertEquals(Set.of("snapshot.mode"), validationErrors(badSetting).keySet(), "no connection tried for a bad value");
+        assertEquals(Set.of("snapshot.mode"), validationErrors(connect, badSetting).keySet(), "no connection tried for a bad value");
 
         assertNull(pg.queryValue(DB, "SELECT 1 FROM pg_replication_slots WHERE slot_name = 'validated'"),
                 "validating creates nothing");
@@ -170,6 +167,12 @@ class SourceStreamingIT {
             connect.resumeConnector("metered");
             Await.until(TIMEOUT, "the queue drained", () -> jmx.number(bean, "QueueRecords") == 0
                     && jmx.number(bean, "ChangesEmitted") == 1016);
+            if (pg.majorVersion() >= 14) {
+                Await.until(TIMEOUT, "the thousand-row transaction counted as spilled (pg_stat_replication_slots)",
+                        () -> jmx.number(bean, "SlotSpillTransactions") >= 1 && jmx.number(bean, "SlotSpillBytes") > 0);
+            } else {
+                assertEquals(-1, jmx.number(bean, "SlotSpillBytes"), "no spill statistics before PostgreSQL 14");
+            }
 
             pg.execute(DB, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'metered'");
             Await.until(TIMEOUT, "one reconnect counted", () -> jmx.number(bean, "Reconnects") == 1);
@@ -404,7 +407,10 @@ class SourceStreamingIT {
     @Test
     void idleCapturedTablesDoNotHoldBackTheSlot() throws Exception {
         pg.execute(DB, "CREATE TABLE quiet_t (id int PRIMARY KEY)", "CREATE TABLE busy_t (id serial PRIMARY KEY, v text)");
-        connect.configureConnector("quiet", sourceConfig(pg, DB, "quiet", "public\\.quiet_t"));
+        Map<String, String> config = sourceConfig(pg, DB, "quiet", "public\\.quiet_t");
+        // Before PostgreSQL 15 the server sends the other tables' transactions too, empty: they make no records.
+        config.put("provide.transaction.metadata", "true");
+        connect.configureConnector("quiet", config);
         awaitRunning(connect, "quiet");
         for (int i = 0; i < 200; i++) {
             pg.execute(DB, "INSERT INTO busy_t (v) VALUES (repeat('x', 1000))");
@@ -415,6 +421,9 @@ class SourceStreamingIT {
         long retained = Long.parseLong(pg.queryValue(DB, "SELECT pg_current_wal_lsn() - confirmed_flush_lsn "
                 + "FROM pg_replication_slots WHERE slot_name = 'quiet'"));
         assertTrue(retained < 1_000_000, "retained WAL stays small: " + retained);
+        try (TopicReader reader = new TopicReader(connect.kafka(), "quiet\\.transaction")) {
+            assertEquals(List.of(), reader.poll(Duration.ofSeconds(2)), "no transaction markers for empty transactions");
+        }
         connect.deleteConnector("quiet");
     }
 
@@ -502,6 +511,42 @@ class SourceStreamingIT {
             assertTrue(records.get(0).value().get("source").get("unchanged_toast").isNull());
         }
         connect.deleteConnector("toast");
+    }
+
+    /**
+     * A publication the user made with a column list and a row filter (PostgreSQL 15+): what arrives is what it
+     * publishes, and an update that moves a row out of the filter or into it arrives as a delete or an insert.
+     */
+    @Test
+    void aRowFilterAndAColumnListOfTheUsersPublicationShapeWhatArrives() throws Exception {
+        assumeTrue(pg.majorVersion() >= 15, "row filters and column lists need PostgreSQL 15");
+        // A filter on region needs region in the replica identity, as UPDATE and DELETE are published.
+        pg.execute(DB, "CREATE TABLE regional (id int PRIMARY KEY, region text NOT NULL, amount int, secret text)",
+                "CREATE UNIQUE INDEX regional_identity ON regional (id, region)",
+                "ALTER TABLE regional REPLICA IDENTITY USING INDEX regional_identity",
+                "CREATE PUBLICATION regional_pub FOR TABLE regional (id, region, amount) WHERE (region = 'eu')");
+        Map<String, String> config = sourceConfig(pg, DB, "regional", "public\\.regional");
+        config.put("publication.name", "regional_pub");
+        config.put("publication.autocreate.mode", "disabled");
+        connect.configureConnector("regional", config);
+        awaitRunning(connect, "regional");
+        pg.execute(DB, "INSERT INTO regional VALUES (1, 'eu', 10, 's1'), (2, 'us', 20, 's2')",
+                "UPDATE regional SET amount = 11 WHERE id = 1",
+                "UPDATE regional SET region = 'us' WHERE id = 1",
+                "UPDATE regional SET region = 'eu' WHERE id = 2");
+        try (TopicReader reader = new TopicReader(connect.kafka(), "regional\\.public\\.regional")) {
+            List<Message> records = changes(reader.readUntil(TIMEOUT, "four changes", m -> changes(m).size() >= 4));
+            assertEquals(List.of("c 1", "u 1", "d 1", "c 2"), records.stream()
+                    .map(m -> m.value().get("op").asText() + " " + (m.value().get("after").isNull()
+                            ? m.value().get("before") : m.value().get("after")).get("id").asInt()).toList());
+            assertEquals(11, records.get(1).value().get("after").get("amount").asInt());
+            assertEquals(20, records.get(3).value().get("after").get("amount").asInt());
+            for (Message record : records) {
+                JsonNode row = record.value().get("after").isNull() ? record.value().get("before") : record.value().get("after");
+                assertFalse(row.has("secret"), "the column list leaves secret out: " + row);
+            }
+        }
+        connect.deleteConnector("regional");
     }
 
     @Test

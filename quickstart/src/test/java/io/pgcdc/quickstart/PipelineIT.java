@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * concurrent writers, one large transaction and a restart of the source connector and its
  * task in the middle; the OLAP team totals equal the OLTP totals, and so do the rows.
  */
+@Tag("compat")
 class PipelineIT {
 
     @Test
