@@ -24,7 +24,7 @@ plugins="$(ls -d "$PWD"/connector-source/target/pgcdc-connector-source-*/ | head
 # A plugin.path entry holds plugin directories: .../target/plugins/debezium-postgres and debezium-jdbc.
 plugins="$plugins,$PWD/benchmarks/debezium-postgres-plugin/target/plugins,$PWD/benchmarks/debezium-jdbc-plugin/target/plugins"
 # The heap is fixed and touched at start, as a worker's should be: a heap that may shrink does so at the
-# full collection before each contender, and G1 then collects far more often (README, "The worker's heap").
+# full collection before each contender, and G1 then collects far more often (docs/benchmarks.md).
 exec java -Xms3g -Xmx3g -XX:+AlwaysPreTouch "${postgres[@]}" \
   -Dpgcdc.plugin.path="$plugins" \
   -Dpgcdc.benchmarks.output="$PWD/BENCHMARKS.md" \

@@ -115,7 +115,7 @@ public final class SinkConfig extends AbstractConfig {
 
     public static final String AUTO_CREATE_CONFIG = "auto.create";
     private static final String AUTO_CREATE_DOC = "Create a missing target table from the first record of a batch that "
-            + "writes to it: a column per field of the row, typed by the field's schema (see the README's type table; "
+            + "writes to it: a column per field of the row, typed by the field's schema (see the type table in docs/sink.md; "
             + "fields the field lists leave out get none), the fields of the record's Struct key as primary key, plus the guard column (bigint) with "
             + "upsert.guard.mode=source_lsn and the soft-delete column (timestamptz) with delete.mode=soft when the row "
             + "lacks them. A record without a schema or without a Struct key cannot create a table and is rejected.";

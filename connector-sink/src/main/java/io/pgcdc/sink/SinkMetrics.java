@@ -8,7 +8,8 @@ import javax.management.ObjectName;
 import org.apache.kafka.common.utils.Sanitizer;
 
 /**
- * The counters of one sink task. The task thread updates them; JMX reads them from other threads.
+ * The counters of one sink task. The task thread counts what it receives and dead-letters, the writer thread
+ * what batches wrote and retried; JMX reads them from other threads.
  */
 final class SinkMetrics implements SinkMetricsMBean {
 

@@ -8,11 +8,11 @@ import org.junit.jupiter.api.Test;
 
 import io.pgcdc.testsupport.ConfigReference;
 
-/** README.md's sink settings table is the ConfigDef's, not a copy that drifts. */
+/** docs/sink.md's settings table is the ConfigDef's, not a copy that drifts. */
 class ConfigReferenceTest {
 
     @Test
-    void readmeListsEverySettingAsDefined() throws Exception {
-        assertNull(ConfigReference.check(Path.of("..", "README.md"), "sink", SinkConfig.CONFIG_DEF));
+    void theDocsListEverySettingAsDefined() throws Exception {
+        assertNull(ConfigReference.check(Path.of("..", "docs", "sink.md"), "sink", SinkConfig.CONFIG_DEF));
     }
 }

@@ -319,7 +319,10 @@ final class ReplicationReader implements Runnable {
         checkSlot();
     }
 
-    /** Reads the slot's figures for the metrics, once per status interval, on this thread (it owns the catalog). */
+    /**
+     * Reads the slot's figures for the metrics, once per status interval: on the reader thread, or during the initial
+     * snapshot on a snapshot thread blocked on a full queue, which holds the snapshot's lock; one at a time either way.
+     */
     private void checkSlot() {
         long now = System.nanoTime();
         if (now - nextSlotCheck < 0) {

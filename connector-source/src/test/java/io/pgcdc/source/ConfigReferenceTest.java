@@ -8,11 +8,11 @@ import org.junit.jupiter.api.Test;
 
 import io.pgcdc.testsupport.ConfigReference;
 
-/** README.md's source settings table is the ConfigDef's, not a copy that drifts. */
+/** docs/source.md's settings table is the ConfigDef's, not a copy that drifts. */
 class ConfigReferenceTest {
 
     @Test
-    void readmeListsEverySettingAsDefined() throws Exception {
-        assertNull(ConfigReference.check(Path.of("..", "README.md"), "source", SourceConfig.CONFIG_DEF));
+    void theDocsListEverySettingAsDefined() throws Exception {
+        assertNull(ConfigReference.check(Path.of("..", "docs", "source.md"), "source", SourceConfig.CONFIG_DEF));
     }
 }

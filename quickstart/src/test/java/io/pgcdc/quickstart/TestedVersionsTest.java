@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The PostgreSQL versions the build can test (its postgres-NN profiles) are the ones the plugins'
- * manifests, README, docker-compose.yml and CI name: a version added to or dropped from the build
+ * manifests, README, the versions page, docker-compose.yml and CI name: a version added to or dropped from the build
  * fails this test until every place that names it says so.
  */
 class TestedVersionsTest {
@@ -54,11 +54,13 @@ class TestedVersionsTest {
     }
 
     @Test
-    void readmeHasAColumnForEachVersionAndAsksOnlyForJavaAndMaven() throws IOException {
-        String readme = read("README.md");
+    void theDocsHaveAColumnForEachVersionAndAskOnlyForJavaAndMaven() throws IOException {
+        TreeSet<Integer> versions = buildVersions();
         StringBuilder header = new StringBuilder("| feature |");
-        buildVersions().forEach(v -> header.append(' ').append(v).append(" |"));
-        assertTrue(readme.contains(header), "README's version table starts " + header);
+        versions.forEach(v -> header.append(' ').append(v).append(" |"));
+        assertTrue(read("docs/postgresql-versions.md").contains(header), "the version table starts " + header);
+        String readme = read("README.md");
+        assertTrue(readme.contains("PostgreSQL " + versions.first() + " to " + versions.last()), "README's tested versions");
         assertTrue(readme.contains("Java 17+ and Maven 3.8+"), "README's requirements");
         assertTrue(readme.contains("PostgreSQL " + defaultVersion() + " by default"), "README names the default version");
     }

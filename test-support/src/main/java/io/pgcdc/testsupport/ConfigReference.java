@@ -14,14 +14,14 @@ import org.apache.kafka.common.config.ConfigDef.ConfigKey;
 import org.apache.kafka.common.config.types.Password;
 
 /**
- * The README's configuration reference, generated from a connector's {@link ConfigDef}: one
+ * A connector's settings reference in its docs page, generated from its {@link ConfigDef}: one
  * table per group, between {@code <!-- config:NAME -->} and {@code <!-- /config:NAME -->}.
- * Tests compare it with the README and fail when it is stale; with
- * {@code -Dpgcdc.readme.update=true} they write it instead.
+ * Tests compare it with the page and fail when it is stale; with
+ * {@code -Dpgcdc.docs.update=true} they write it instead.
  */
 public final class ConfigReference {
 
-    public static final String UPDATE_PROPERTY = "pgcdc.readme.update";
+    public static final String UPDATE_PROPERTY = "pgcdc.docs.update";
 
     private ConfigReference() {
     }
@@ -65,18 +65,18 @@ public final class ConfigReference {
     }
 
     /**
-     * Checks (or, with the update property, rewrites) the README section for {@code name}.
+     * Checks (or, with the update property, rewrites) the page's section for {@code name}.
      *
-     * @return null when the README is up to date or was updated; else what is wrong
+     * @return null when the page is up to date or was updated; else what is wrong
      */
-    public static String check(Path readme, String name, ConfigDef def) throws IOException {
+    public static String check(Path page, String name, ConfigDef def) throws IOException {
         String begin = "<!-- config:" + name + " -->";
         String end = "<!-- /config:" + name + " -->";
-        String text = Files.readString(readme, StandardCharsets.UTF_8);
+        String text = Files.readString(page, StandardCharsets.UTF_8);
         int from = text.indexOf(begin);
         int to = text.indexOf(end);
         if (from < 0 || to < from) {
-            return readme + " has no section between " + begin + " and " + end;
+            return page + " has no section between " + begin + " and " + end;
         }
         String expected = markdown(def) + "\n";
         String actual = text.substring(from + begin.length(), to);
@@ -84,11 +84,11 @@ public final class ConfigReference {
             return null;
         }
         if (Boolean.getBoolean(UPDATE_PROPERTY)) {
-            Files.writeString(readme, text.substring(0, from + begin.length()) + expected + text.substring(to),
+            Files.writeString(page, text.substring(0, from + begin.length()) + expected + text.substring(to),
                     StandardCharsets.UTF_8);
             return null;
         }
-        return "The configuration reference of " + name + " in " + readme + " is stale: run "
-                + "mvn -B test -D" + UPDATE_PROPERTY + "=true and commit README.md";
+        return "The configuration reference of " + name + " in " + page + " is stale: run "
+                + "mvn -B test -D" + UPDATE_PROPERTY + "=true and commit " + page;
     }
 }
