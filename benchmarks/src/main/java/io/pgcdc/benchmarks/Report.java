@@ -57,6 +57,14 @@ final class Report {
 
     String markdown() {
         StringBuilder md = new StringBuilder("# Benchmarks\n\n");
+        md.append("""
+                What this means for you: how many rows per second each connector moves on the machine below, beside \
+                Debezium's connectors doing the same work and beside what the server and the driver can do at most \
+                (the ceilings); and what each costs the databases and the worker in CPU. Rates on a shared machine move \
+                between runs: read the ratios within this run. How it is measured: \
+                [docs/benchmarks.md](docs/benchmarks.md).
+
+                """);
         if (scale < 1) {
             md.append(String.format("> **Reduced run at scale %s** (each workload shrunk to %s%% of its rows). It shows "
                     + "that every contender and workload runs; at this size a sink writes a workload in a few statements, "
