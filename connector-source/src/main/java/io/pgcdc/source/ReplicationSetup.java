@@ -68,7 +68,10 @@ final class ReplicationSetup {
                 log.warn(unprotected);
             }
             ensurePublication(connection);
-            checkCapturedTables(connection);
+            String tables = unselectableTables(connection, capturedTableNames(connection));
+            if (tables != null) {
+                throw new ConnectException(tables);
+            }
             if (config.snapshotMode() == SourceConfig.SnapshotMode.INITIAL_ONLY) {
                 return new Start(storedOffset, null); // no streaming: no slot
             }
@@ -192,14 +195,18 @@ final class ReplicationSetup {
                 + "read a replication slot (ALTER ROLE \"" + config.user() + "\" WITH REPLICATION)";
     }
 
-    /** Captured tables the user may not read (the snapshot reads them) or that have no key, or null. */
+    /**
+     * Captured tables the user may not read (the snapshot reads them) or that have no key, or null: what validation
+     * reports and what a starting task refuses.
+     */
     private String unselectableTables(Connection connection, List<String> captured) throws SQLException {
         List<String> unreadable = new ArrayList<>();
         List<String> unkeyed = new ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement("SELECT has_table_privilege(c.oid, 'SELECT'), "
                 + "c.relreplident = 'f' OR (c.relreplident = 'i' AND EXISTS (SELECT 1 FROM pg_catalog.pg_index i "
                 + "WHERE i.indrelid = c.oid AND i.indisreplident)) OR (c.relreplident = 'd' AND EXISTS (SELECT 1 FROM "
-                + "pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)) "
+                + "pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)), "
+                + "(SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = c.relnamespace) || '.' || c.relname "
                 + "FROM pg_catalog.pg_class c WHERE c.oid = ?::regclass")) {
             for (String table : captured) {
                 ps.setString(1, table);
@@ -209,7 +216,7 @@ final class ReplicationSetup {
                         unreadable.add(table);
                     }
                     if (!rs.getBoolean(2)) {
-                        unkeyed.add(table);
+                        unkeyed.add(rs.getString(3));
                     }
                 }
             }
@@ -219,8 +226,11 @@ final class ReplicationSetup {
             problems.add("User \"" + config.user() + "\" may not SELECT from " + String.join(", ", unreadable));
         }
         if (!unkeyed.isEmpty()) {
-            problems.add("Captured tables without primary key or replica identity: " + String.join(", ", unkeyed)
-                    + " (add a primary key, set REPLICA IDENTITY USING INDEX or FULL, or exclude them)");
+            // Published for updates and deletes, such a table has them refused by the server, and no consumer could
+            // tell its rows apart.
+            problems.add("Captured tables without primary key or replica identity: " + unkeyed + ": their updates and "
+                    + "deletes cannot be keyed (and PostgreSQL rejects them while the table is published). Add a primary "
+                    + "key, set REPLICA IDENTITY USING INDEX or FULL, or exclude the tables");
         }
         return problems.isEmpty() ? null : String.join("; ", problems);
     }
@@ -297,12 +307,7 @@ final class ReplicationSetup {
             ps.setString(1, config.slotName());
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
-                    if (!"pgoutput".equals(rs.getString(1))) {
-                        return "Replication slot \"" + config.slotName() + "\" uses plugin " + rs.getString(1)
-                                + ", not pgoutput: drop it or choose another slot.name";
-                    }
-                    return config.dbname().equals(rs.getString(2)) ? null : "Replication slot \"" + config.slotName()
-                            + "\" belongs to database " + rs.getString(2) + ", not " + config.dbname();
+                    return foreignSlot(rs.getString(1), rs.getString(2));
                 }
             }
         }
@@ -310,6 +315,16 @@ final class ReplicationSetup {
                 + "- (SELECT count(*) FROM pg_catalog.pg_replication_slots))::text");
         return Integer.parseInt(free) > 0 ? null : "No free replication slot on " + where()
                 + " (max_replication_slots is reached): drop an unused slot or raise max_replication_slots";
+    }
+
+    /** Why an existing slot of this name is not this connector's to read (another plugin or database), or null. */
+    private String foreignSlot(String plugin, String database) {
+        if (!"pgoutput".equals(plugin)) {
+            return "Replication slot \"" + config.slotName() + "\" uses plugin " + plugin
+                    + ", not pgoutput: drop it or choose another slot.name";
+        }
+        return config.dbname().equals(database) ? null : "Replication slot \"" + config.slotName()
+                + "\" belongs to database " + database + ", not " + config.dbname() + ": choose another slot.name";
     }
 
     /** Partitioned tables among the captured ones, which a publication cannot hold before PostgreSQL 13; or null. */
@@ -509,37 +524,6 @@ final class ReplicationSetup {
                 ? " WITH (publish_via_partition_root = " + viaRoot + ")" : "";
     }
 
-    /**
-     * A table in a publication that publishes updates and deletes needs a key: without one
-     * the server rejects UPDATE and DELETE on it, and no consumer could tell rows apart.
-     */
-    private void checkCapturedTables(Connection connection) throws SQLException {
-        List<String> unkeyed = new ArrayList<>();
-        try (PreparedStatement ps = connection.prepareStatement(
-                "SELECT p.schemaname, p.tablename, c.relreplident::text, "
-                        + "EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) "
-                        + "FROM pg_catalog.pg_publication_tables p "
-                        + "JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname "
-                        + "JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
-                        + "WHERE p.pubname = ?")) {
-            ps.setString(1, config.publicationName());
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    String identity = rs.getString(3);
-                    boolean keyed = "f".equals(identity) || "i".equals(identity) || ("d".equals(identity) && rs.getBoolean(4));
-                    if (!keyed && config.captures(rs.getString(1), rs.getString(2))) {
-                        unkeyed.add(rs.getString(1) + "." + rs.getString(2));
-                    }
-                }
-            }
-        }
-        if (!unkeyed.isEmpty()) {
-            throw new ConnectException("Captured tables without primary key or replica identity: " + unkeyed
-                    + ". Their updates and deletes cannot be keyed (and PostgreSQL rejects them while the table is "
-                    + "published). Add a primary key, set REPLICA IDENTITY USING INDEX or FULL, or exclude the tables.");
-        }
-    }
-
     private Start ensureSlot(Connection connection, SourceOffset storedOffset) throws SQLException {
         long deadline = System.currentTimeMillis() + SLOT_RELEASE_WAIT_MS;
         while (true) {
@@ -556,15 +540,9 @@ final class ReplicationSetup {
                     if (!rs.next()) {
                         return createSlot(storedOffset);
                     }
-                    String plugin = rs.getString(1);
-                    String database = rs.getString(2);
-                    if (!"pgoutput".equals(plugin)) {
-                        throw new ConnectException("Replication slot \"" + config.slotName() + "\" uses plugin "
-                                + plugin + ", not pgoutput: drop it or choose another slot.name");
-                    }
-                    if (!config.dbname().equals(database)) {
-                        throw new ConnectException("Replication slot \"" + config.slotName() + "\" belongs to database "
-                                + database + ", not " + config.dbname() + ": choose another slot.name");
+                    String foreign = foreignSlot(rs.getString(1), rs.getString(2));
+                    if (foreign != null) {
+                        throw new ConnectException(foreign);
                     }
                     String invalidation = rs.getString(6);
                     if ("lost".equals(rs.getString(4)) || invalidation != null) {

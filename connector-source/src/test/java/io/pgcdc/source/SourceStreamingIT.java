@@ -457,6 +457,24 @@ class SourceStreamingIT {
         connect.deleteConnector("plain");
     }
 
+    /** Validation's rules are the start's: a table the user may no longer read is refused, naming it. */
+    @Test
+    void userThatLostSelectIsRejectedAtStartup() throws Exception {
+        pg.execute(DB, "CREATE ROLE reader LOGIN REPLICATION", "CREATE TABLE read_t (id int PRIMARY KEY)",
+                "GRANT SELECT ON read_t TO reader", "CREATE PUBLICATION read_pub FOR TABLE read_t");
+        Map<String, String> config = sourceConfig(pg, DB, "reader", "public\\.read_t");
+        config.put("database.user", "reader");
+        config.put("publication.name", "read_pub");
+        config.put("publication.autocreate.mode", "disabled");
+        connect.configureConnector("reader", config);
+        awaitRunning(connect, "reader");
+        pg.execute(DB, "REVOKE SELECT ON read_t FROM reader");
+        connect.restartTask("reader", 0);
+        String trace = awaitTaskFailure(connect, "reader");
+        assertTrue(trace.contains("User \"reader\" may not SELECT from \"public\".\"read_t\""), trace);
+        connect.deleteConnector("reader");
+    }
+
     @Test
     void slotHeldByAnotherReaderIsRejectedAtStartup() throws Exception {
         pg.execute(DB, "CREATE TABLE held_t (id int PRIMARY KEY)", "CREATE PUBLICATION held_pub FOR TABLE held_t",
