@@ -19,11 +19,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.connect.util.clusters.EmbeddedConnectCluster;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
 import org.postgresql.replication.LogSequenceNumber;
@@ -32,6 +31,7 @@ import org.postgresql.replication.PGReplicationStream;
 import io.pgcdc.testsupport.Await;
 import io.pgcdc.testsupport.ConnectCluster;
 import io.pgcdc.testsupport.PostgresServer;
+import io.pgcdc.testsupport.ServerAndWorker;
 import io.pgcdc.testsupport.TcpProxy;
 import io.pgcdc.testsupport.TopicReader;
 
@@ -45,29 +45,16 @@ import io.pgcdc.testsupport.TopicReader;
 class FailoverSlotIT {
 
     private static final String DB = "app";
-    private static PostgresServer pg;
-    private static EmbeddedConnectCluster connect;
+    @RegisterExtension
+    static final ServerAndWorker BED = new ServerAndWorker(() -> ConnectCluster.start("failover", 1, Map.of()), DB);
 
     @BeforeAll
-    static void start() throws Exception {
-        pg = PostgresServer.start();
-        pg.createDatabase(DB);
-        pg.execute(DB, "CREATE TABLE orders (id int PRIMARY KEY, note text)");
-        connect = ConnectCluster.start("failover", 1, Map.of());
-    }
-
-    @AfterAll
-    static void stop() {
-        if (connect != null) {
-            connect.stop();
-        }
-        if (pg != null) {
-            pg.close();
-        }
+    static void createTable() throws Exception {
+        BED.pg().execute(DB, "CREATE TABLE orders (id int PRIMARY KEY, note text)");
     }
 
     private static Map<String, String> failoverConfig(String name) {
-        Map<String, String> config = sourceConfig(pg, DB, name, "public\\.orders");
+        Map<String, String> config = sourceConfig(BED.pg(), DB, name, "public\\.orders");
         config.put("name", name);
         config.put("slot.failover", "true");
         return config;
@@ -76,62 +63,62 @@ class FailoverSlotIT {
     @Test
     void validationSaysWhatTheServerLacksForAFailoverSlot() throws Exception {
         Map<String, String> config = failoverConfig("checked");
-        if (pg.majorVersion() < 17) {
-            String error = validationErrors(connect, config).get("slot.failover").get(0);
-            assertTrue(error.contains("needs PostgreSQL 17 or later") && error.contains("PostgreSQL " + pg.majorVersion()), error);
+        if (BED.pg().majorVersion() < 17) {
+            String error = validationErrors(BED.connect(), config).get("slot.failover").get(0);
+            assertTrue(error.contains("needs PostgreSQL 17 or later") && error.contains("PostgreSQL " + BED.pg().majorVersion()), error);
             return;
         }
-        String error = validationErrors(connect, config).get("slot.failover").get(0);
+        String error = validationErrors(BED.connect(), config).get("slot.failover").get(0);
         assertTrue(error.contains("synchronized_standby_slots is empty") && error.contains("sync_replication_slots"), error);
         config.put("slot.failover", "false");
-        assertNull(validationErrors(connect, config).get("slot.failover"));
+        assertNull(validationErrors(BED.connect(), config).get("slot.failover"));
     }
 
     @Test
     void aFailoverSlotIsCreatedOrSwitchedOnAndStaysOneAcrossARestart() throws Exception {
-        assumeTrue(pg.majorVersion() >= 17, "failover slots need PostgreSQL 17");
-        pg.execute("postgres", "SELECT pg_create_physical_replication_slot('standby_1', true)");
+        assumeTrue(BED.pg().majorVersion() >= 17, "failover slots need PostgreSQL 17");
+        BED.pg().execute("postgres", "SELECT pg_create_physical_replication_slot('standby_1', true)");
         try (StandbyStandIn standby = new StandbyStandIn("standby_1")) {
-            pg.execute("postgres", "ALTER SYSTEM SET synchronized_standby_slots = 'standby_1'", "SELECT pg_reload_conf()");
+            BED.pg().execute("postgres", "ALTER SYSTEM SET synchronized_standby_slots = 'standby_1'", "SELECT pg_reload_conf()");
             Await.until(TIMEOUT, "the setting loaded",
-                    () -> "standby_1".equals(pg.queryValue("postgres", "SHOW synchronized_standby_slots")));
-            assertEquals(Map.of(), validationErrors(connect, failoverConfig("created")));
+                    () -> "standby_1".equals(BED.pg().queryValue("postgres", "SHOW synchronized_standby_slots")));
+            assertEquals(Map.of(), validationErrors(BED.connect(), failoverConfig("created")));
 
             // A slot the connector creates, and one that exists without failover (made by hand, say).
-            pg.execute(DB, "SELECT pg_create_logical_replication_slot('switched', 'pgoutput')");
+            BED.pg().execute(DB, "SELECT pg_create_logical_replication_slot('switched', 'pgoutput')");
             assertEquals("false", failover("switched"));
             Map<String, String> switched = failoverConfig("switched");
             switched.put("snapshot.mode", "never");
-            try (TopicReader created = new TopicReader(connect.kafka(), "created\\.public\\.orders");
-                 TopicReader existing = new TopicReader(connect.kafka(), "switched\\.public\\.orders")) {
-                connect.configureConnector("created", failoverConfig("created"));
-                connect.configureConnector("switched", switched);
-                awaitRunning(connect, "created");
-                awaitRunning(connect, "switched");
-                pg.execute(DB, "INSERT INTO orders SELECT g, 'first' FROM generate_series(1, 10) g");
+            try (TopicReader created = new TopicReader(BED.connect().kafka(), "created\\.public\\.orders");
+                 TopicReader existing = new TopicReader(BED.connect().kafka(), "switched\\.public\\.orders")) {
+                BED.connect().configureConnector("created", failoverConfig("created"));
+                BED.connect().configureConnector("switched", switched);
+                awaitRunning(BED.connect(), "created");
+                awaitRunning(BED.connect(), "switched");
+                BED.pg().execute(DB, "INSERT INTO orders SELECT g, 'first' FROM generate_series(1, 10) g");
                 created.readUntil(TIMEOUT, "10 rows", messages -> messages.size() >= 10);
                 existing.readUntil(TIMEOUT, "10 rows", messages -> messages.size() >= 10);
                 assertEquals("true", failover("created"));
                 assertEquals("true", failover("switched"));
 
                 for (String name : List.of("created", "switched")) {
-                    connect.stopConnector(name);
+                    BED.connect().stopConnector(name);
                 }
-                Await.until(TIMEOUT, "both slots released", () -> "0".equals(pg.queryValue("postgres",
+                Await.until(TIMEOUT, "both slots released", () -> "0".equals(BED.pg().queryValue("postgres",
                         "SELECT count(*) FROM pg_replication_slots WHERE slot_type = 'logical' AND active")));
-                pg.execute(DB, "INSERT INTO orders SELECT g, 'second' FROM generate_series(11, 20) g");
+                BED.pg().execute(DB, "INSERT INTO orders SELECT g, 'second' FROM generate_series(11, 20) g");
                 for (String name : List.of("created", "switched")) {
-                    connect.resumeConnector(name);
+                    BED.connect().resumeConnector(name);
                 }
                 assertEquals(20, created.readUntil(TIMEOUT, "20 rows", messages -> messages.size() >= 20).size());
                 assertEquals(20, existing.readUntil(TIMEOUT, "20 rows", messages -> messages.size() >= 20).size());
                 assertEquals("true", failover("created"));
                 assertEquals("true", failover("switched"));
             }
-            connect.deleteConnector("created");
-            connect.deleteConnector("switched");
+            BED.connect().deleteConnector("created");
+            BED.connect().deleteConnector("switched");
         } finally {
-            pg.execute("postgres", "ALTER SYSTEM RESET synchronized_standby_slots", "SELECT pg_reload_conf()");
+            BED.pg().execute("postgres", "ALTER SYSTEM RESET synchronized_standby_slots", "SELECT pg_reload_conf()");
         }
     }
 
@@ -142,7 +129,7 @@ class FailoverSlotIT {
      */
     @Test
     void afterAFailoverTheTaskResumesFromThePromotedStandbysCopyOfTheSlot() throws Exception {
-        assumeTrue(pg.majorVersion() >= 17, "failover slots need PostgreSQL 17");
+        assumeTrue(BED.pg().majorVersion() >= 17, "failover slots need PostgreSQL 17");
         PostgresServer primary = PostgresServer.startUnmanaged(Map.of());
         PostgresServer standby = null;
         try {
@@ -154,11 +141,11 @@ class FailoverSlotIT {
                     "hot_standby_feedback", "on", "sync_replication_slots", "on"));
             primary.execute("postgres", "ALTER SYSTEM SET synchronized_standby_slots = 'standby_1'", "SELECT pg_reload_conf()");
             try (TcpProxy address = new TcpProxy(primary.port());
-                 TopicReader reader = new TopicReader(connect.kafka(), "ha\\.public\\.orders")) {
+                 TopicReader reader = new TopicReader(BED.connect().kafka(), "ha\\.public\\.orders")) {
                 Map<String, String> config = failoverConfig("ha");
                 config.put("database.port", String.valueOf(address.port()));
-                connect.configureConnector("ha", config);
-                awaitRunning(connect, "ha");
+                BED.connect().configureConnector("ha", config);
+                awaitRunning(BED.connect(), "ha");
                 primary.execute(DB, "INSERT INTO orders SELECT g, 'before' FROM generate_series(1, 100) g");
                 long written = Long.parseLong(primary.queryValue(DB, "SELECT (pg_current_wal_lsn() - '0/0')::bigint"));
                 reader.readUntil(TIMEOUT, "100 rows", messages -> messages.size() >= 100);
@@ -179,7 +166,7 @@ class FailoverSlotIT {
                         "every row once, in order, across the failover");
                 assertRunning("ha");
             } finally {
-                connect.deleteConnector("ha");
+                BED.connect().deleteConnector("ha");
             }
         } finally {
             if (standby != null) {
@@ -190,11 +177,11 @@ class FailoverSlotIT {
     }
 
     private static void assertRunning(String name) {
-        assertEquals("RUNNING", connect.connectorStatus(name).tasks().get(0).state());
+        assertEquals("RUNNING", BED.connect().connectorStatus(name).tasks().get(0).state());
     }
 
     private static String failover(String slot) throws Exception {
-        return pg.queryValue("postgres", "SELECT failover::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
+        return BED.pg().queryValue("postgres", "SELECT failover::text FROM pg_replication_slots WHERE slot_name = '" + slot + "'");
     }
 
     /** Streams WAL over a physical slot and confirms all it receives, as a standby would. */
@@ -210,8 +197,8 @@ class FailoverSlotIT {
             PGProperty.REPLICATION.set(props, "true");
             PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "10");
             PGProperty.PREFER_QUERY_MODE.set(props, "simple");
-            connection = DriverManager.getConnection(pg.jdbcUrl("postgres"), props);
-            LogSequenceNumber now = LogSequenceNumber.valueOf(pg.queryValue("postgres", "SELECT pg_current_wal_lsn()::text"));
+            connection = DriverManager.getConnection(BED.pg().jdbcUrl("postgres"), props);
+            LogSequenceNumber now = LogSequenceNumber.valueOf(BED.pg().queryValue("postgres", "SELECT pg_current_wal_lsn()::text"));
             stream = connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream().physical()
                     .withSlotName(slot).withStartPosition(now).withStatusInterval(200, TimeUnit.MILLISECONDS).start();
             reader = new Thread(this::confirmAll, "standby-stand-in");

@@ -442,38 +442,37 @@ class SourceStreamingIT {
 
     @Test
     void userThatLostReplicationIsRejectedAtStartup() throws Exception {
-        pg.execute(DB, "CREATE ROLE plain LOGIN REPLICATION", "CREATE TABLE plain_t (id int PRIMARY KEY)",
-                "GRANT SELECT ON plain_t TO plain", "CREATE PUBLICATION plain_pub FOR TABLE plain_t");
-        Map<String, String> config = sourceConfig(pg, DB, "plain", "public\\.plain_t");
-        config.put("database.user", "plain");
-        config.put("publication.name", "plain_pub");
-        config.put("publication.autocreate.mode", "disabled");
-        connect.configureConnector("plain", config);
-        awaitRunning(connect, "plain");
-        pg.execute(DB, "ALTER ROLE plain NOREPLICATION");
-        connect.restartTask("plain", 0);
-        String trace = awaitTaskFailure(connect, "plain");
+        String trace = refusedAtRestartAfter("plain", "plain_t", "ALTER ROLE plain NOREPLICATION");
         assertTrue(trace.contains("User \"plain\" lacks the REPLICATION attribute"), trace);
-        connect.deleteConnector("plain");
+    }
+
+    /**
+     * Runs a connector as user {@code role} (made with REPLICATION and SELECT on {@code table}, published by hand),
+     * then runs {@code takeAway} and restarts the task: the trace of its failure.
+     */
+    private static String refusedAtRestartAfter(String role, String table, String takeAway) throws Exception {
+        pg.execute(DB, "CREATE ROLE " + role + " LOGIN REPLICATION", "CREATE TABLE " + table + " (id int PRIMARY KEY)",
+                "GRANT SELECT ON " + table + " TO " + role, "CREATE PUBLICATION " + role + "_pub FOR TABLE " + table);
+        Map<String, String> config = sourceConfig(pg, DB, role, "public\\." + table);
+        config.put("database.user", role);
+        config.put("publication.name", role + "_pub");
+        config.put("publication.autocreate.mode", "disabled");
+        connect.configureConnector(role, config);
+        awaitRunning(connect, role);
+        pg.execute(DB, takeAway);
+        connect.restartTask(role, 0);
+        String trace = awaitTaskFailure(connect, role);
+        connect.deleteConnector(role);
+        return trace;
     }
 
     /** Validation's rules are the start's: a table the user may no longer read is refused, naming it. */
     @Test
     void userThatLostSelectIsRejectedAtStartup() throws Exception {
-        pg.execute(DB, "CREATE ROLE reader LOGIN REPLICATION", "CREATE TABLE read_t (id int PRIMARY KEY)",
-                "GRANT SELECT ON read_t TO reader", "CREATE PUBLICATION read_pub FOR TABLE read_t");
-        Map<String, String> config = sourceConfig(pg, DB, "reader", "public\\.read_t");
-        config.put("database.user", "reader");
-        config.put("publication.name", "read_pub");
-        config.put("publication.autocreate.mode", "disabled");
-        connect.configureConnector("reader", config);
-        awaitRunning(connect, "reader");
-        pg.execute(DB, "REVOKE SELECT ON read_t FROM reader");
-        connect.restartTask("reader", 0);
-        String trace = awaitTaskFailure(connect, "reader");
+        String trace = refusedAtRestartAfter("reader", "read_t", "REVOKE SELECT ON read_t FROM reader");
         assertTrue(trace.contains("User \"reader\" may not SELECT from \"public\".\"read_t\""), trace);
-        connect.deleteConnector("reader");
     }
+
 
     @Test
     void slotHeldByAnotherReaderIsRejectedAtStartup() throws Exception {
